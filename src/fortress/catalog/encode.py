@@ -1,0 +1,128 @@
+"""The one featurizer shared by training and serving: request records -> ONNX input tensors.
+
+Training calls ``encode_frame`` on its DataFrame, serving calls ``encode_records`` on request
+records; both go through the same per-kind conversions, so identical inputs give identical model
+inputs (tests/unit/catalog/test_encode.py proves it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fortress.catalog.spec import FieldKind, InputTensor, ModelSpec
+from fortress.errors import InvalidInput
+
+MAX_TEXT_CHARS = 4096
+"""Longer texts are cut: bounds the cost of the n-gram graph and is applied in training too."""
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_text(value: str) -> str:
+    """Lower-case, fold every whitespace run into one space, trim, cut to ``MAX_TEXT_CHARS``."""
+    return _WHITESPACE.sub(" ", value.lower()).strip()[:MAX_TEXT_CHARS]
+
+
+def _number(group: str, name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, int | float):
+        raise InvalidInput(f"{group}.{name}: expected a number, got {type(value).__name__}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise InvalidInput(f"{group}.{name}: must be a finite number")
+    return out
+
+
+def _category(group: str, name: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidInput(f"{group}.{name}: expected a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _text(group: str, name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{group}.{name}: expected a string, got {type(value).__name__}")
+    return normalize_text(value)
+
+
+def _tensor(group: str, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{group}.{name}: expected a numeric array of shape {list(shape)}") from exc
+    if arr.shape != shape:
+        raise InvalidInput(f"{group}.{name}: expected shape {list(shape)}, got {list(arr.shape)}")
+    if not np.isfinite(arr).all():
+        raise InvalidInput(f"{group}.{name}: values must be finite")
+    return arr
+
+
+def _field(spec: ModelSpec, record: Mapping[str, Any], name: str) -> Any:
+    try:
+        return record[name]
+    except KeyError:
+        raise InvalidInput(f"{spec.feature_group}.{name}: missing field") from None
+
+
+def encode_records(spec: ModelSpec, records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Validate and convert request records into the model's input tensors."""
+    group = spec.feature_group
+    out: dict[str, np.ndarray] = {}
+    for tensor in spec.inputs:
+        out[tensor.name] = _encode_tensor(spec, tensor, records, group)
+    return out
+
+
+def _encode_tensor(
+    spec: ModelSpec, tensor: InputTensor, records: Sequence[Mapping[str, Any]], group: str
+) -> np.ndarray:
+    kind = _kind_of(spec, tensor)
+    if kind is FieldKind.NUMBER:
+        rows = [[_number(group, f, _field(spec, r, f)) for f in tensor.fields] for r in records]
+        return np.asarray(rows, dtype=np.float32).reshape(len(records), len(tensor.fields))
+    if kind is FieldKind.CATEGORY:
+        cats = [[_category(group, f, _field(spec, r, f)) for f in tensor.fields] for r in records]
+        return np.asarray(cats, dtype=object).reshape(len(records), len(tensor.fields))
+    if kind is FieldKind.TEXT:
+        name = tensor.fields[0]
+        texts = [_text(group, name, _field(spec, r, name)) for r in records]
+        return np.asarray(texts, dtype=object).reshape(len(records), 1)
+    name = tensor.fields[0]
+    arrays = [_tensor(group, name, _field(spec, r, name), tensor.shape) for r in records]
+    return np.stack(arrays).astype(np.float32) if arrays else np.zeros((0, *tensor.shape), np.float32)
+
+
+def encode_frame(spec: ModelSpec, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Convert a training/evaluation DataFrame (columns = field names) into input tensors."""
+    missing = [f for f in spec.field_names if f not in frame.columns]
+    if missing:
+        raise InvalidInput(f"{spec.feature_group}: missing columns {missing}")
+    out: dict[str, np.ndarray] = {}
+    for tensor in spec.inputs:
+        kind = _kind_of(spec, tensor)
+        cols = list(tensor.fields)
+        if kind is FieldKind.NUMBER:
+            arr = frame[cols].to_numpy(dtype=np.float32)
+            if not np.isfinite(arr).all():
+                raise InvalidInput(f"{spec.feature_group}: non-finite numbers in the frame")
+            out[tensor.name] = arr
+        elif kind is FieldKind.CATEGORY:
+            out[tensor.name] = frame[cols].astype(str).to_numpy(dtype=object)
+        elif kind is FieldKind.TEXT:
+            texts = [normalize_text(str(t)) for t in frame[cols[0]]]
+            out[tensor.name] = np.asarray(texts, dtype=object).reshape(-1, 1)
+        else:
+            out[tensor.name] = np.stack(list(frame[cols[0]])).astype(np.float32)
+    return out
+
+
+def _kind_of(spec: ModelSpec, tensor: InputTensor) -> FieldKind:
+    by_name = {f.name: f.kind for f in spec.fields}
+    return by_name[tensor.fields[0]]

@@ -1,0 +1,29 @@
+"""``fortress docs``: documents generated from the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fortress.cli.common import load_settings, open_registry
+
+app = typer.Typer(help="Generate documentation from the registry.", no_args_is_help=True)
+
+
+@app.command("models")
+def models_doc_command(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the Markdown.")] = Path("docs/MODELS.md"),
+) -> None:
+    """Write docs/MODELS.md: every model's data, metrics and gate, from its champion version."""
+    from fortress.cli.models import models_overview
+    from fortress.docs.models_md import render_models_md
+    from fortress.training.gates import load_gates
+
+    settings = load_settings()
+    overview = models_overview(open_registry(settings))
+    text = render_models_md(overview, load_gates(settings.training.thresholds_file))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out} ({len(overview)} models)")

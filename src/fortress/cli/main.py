@@ -1,0 +1,42 @@
+"""``fortress``: thin commands that build settings and call services.
+
+Heavy libraries (MLflow, ONNX Runtime, torch, scikit-learn) are imported inside the commands
+that need them, so ``fortress --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from fortress.cli import datasets, docs, models, train, up
+from fortress.errors import FortressError
+
+app = typer.Typer(
+    name="fortress",
+    help="Fortress: train, register, serve and watch the security ML ensemble.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("train")(train.train_command)
+app.command("up")(up.up_command)
+app.add_typer(models.app, name="models")
+app.add_typer(datasets.app, name="datasets")
+app.add_typer(docs.app, name="docs")
+
+
+def main() -> None:
+    try:
+        app()
+    except FortressError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Which data a model trains on: the real dataset when it is present, else the simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fortress.datasets.task import TaskData
+from fortress.errors import DatasetError
+
+
+def build_task(model: str, datasets_dir: Path | None, seed: int) -> TaskData:
+    """Real data when ``datasets_dir`` holds the model's dataset; the simulator otherwise.
+
+    A configured directory that does not exist is an error (a typo must not silently train on
+    simulated data); a dataset folder missing inside it falls back to the simulator, and the
+    returned ``TaskData.source`` says so.
+    """
+    from fortress.datasets.real.tasks import build_real_task, real_dataset_for
+    from fortress.datasets.simulator import simulate_task
+
+    if datasets_dir is not None:
+        if not datasets_dir.is_dir():
+            raise DatasetError(f"datasets directory not found: {datasets_dir}")
+        dataset = real_dataset_for(model)
+        if dataset and (datasets_dir / dataset).is_dir():
+            return build_real_task(model, datasets_dir, seed)
+    return simulate_task(model, seed)

@@ -1,0 +1,69 @@
+"""Domain errors. Every error has a ``kind``; each transport maps kinds to its status codes once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorKind(StrEnum):
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    UNAVAILABLE = "unavailable"
+    OVERLOADED = "overloaded"
+    TIMEOUT = "timeout"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    FAILED = "failed"
+
+
+class FortressError(Exception):
+    """Base of every error Fortress raises on purpose. The message is meant for the user."""
+
+    kind: ClassVar[ErrorKind] = ErrorKind.INVALID
+
+
+class InvalidInput(FortressError):
+    kind = ErrorKind.INVALID
+
+
+class NotFound(FortressError):
+    kind = ErrorKind.NOT_FOUND
+
+
+class Unavailable(FortressError):
+    kind = ErrorKind.UNAVAILABLE
+
+
+class DatasetError(FortressError):
+    """A dataset file is missing, corrupt or not what its loader expects."""
+
+    kind = ErrorKind.INVALID
+
+
+class UnknownModel(NotFound):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown model {name!r}; known models: {', '.join(sorted(known))}")
+        self.name = name
+
+
+class GateFailed(FortressError):
+    """A trained model did not reach its quality gate."""
+
+    kind = ErrorKind.FAILED
+
+    def __init__(self, model: str, metric: str, value: float, threshold: float) -> None:
+        super().__init__(
+            f"quality gate failed for {model}: {metric} = {value:.4f} < threshold {threshold:.4f}"
+        )
+        self.model, self.metric, self.value, self.threshold = model, metric, value, threshold
+
+
+class ParityError(FortressError):
+    """The exported ONNX model does not reproduce the trained model."""
+
+    kind = ErrorKind.FAILED
+
+
+class RegistryError(FortressError):
+    kind = ErrorKind.UNAVAILABLE

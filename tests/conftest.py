@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,11 +43,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, sqlite_template: Path) -> Iterator[Settings]:
+def settings(tmp_path: Path, sqlite_template: Path) -> Settings:
     home = tmp_path / "home"
     (home / "registry").mkdir(parents=True)
     shutil.copy(sqlite_template, home / "registry" / "mlflow.db")
-    yield Settings(
+    return Settings(
         home=home,
         datasets_dir=None,
         registry=RegistrySettings(),

@@ -16,7 +16,9 @@ class RegistrySettings(BaseModel):
     tracking_uri: str | None = None
     """MLflow backend store URI. Default: SQLite at ``$FORTRESS_HOME/registry/mlflow.db``."""
     artifact_uri: str | None = None
-    """Where new experiments put artifacts (``s3://bucket/prefix`` for S3). Default: ``$FORTRESS_HOME/artifacts``."""
+    """Where new experiments put artifacts (``s3://bucket/prefix`` for S3).
+
+    Default: ``$FORTRESS_HOME/artifacts``."""
     s3_endpoint_url: str | None = None
     """S3-compatible endpoint (MinIO, moto, ...); passed to MLflow as ``MLFLOW_S3_ENDPOINT_URL``."""
     experiment: str = "fortress-reference-ensemble"
@@ -24,9 +26,13 @@ class RegistrySettings(BaseModel):
     """Prefix for registered model names, so several ensembles can share one MLflow server."""
 
 
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
 class TrainingSettings(BaseModel):
     seed: int = 7
-    thresholds_file: Path = Path("configs/performance_thresholds.yaml")
+    thresholds_file: Path = REPO_CONFIGS / "performance_thresholds.yaml"
+    """Quality gates (versioned in the repository)."""
     parity_tolerance: float = 1e-4
     threads: PositiveInt = 2
 

@@ -29,7 +29,9 @@ def test_round_trip_on_postgresql_with_s3_artifacts(
     round_trip(MlflowRegistry(settings))
     import boto3
 
-    keys = [o["Key"] for o in boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(
-        Bucket=s3_bucket)["Contents"]]  # fmt: skip
+    keys = [
+        o["Key"]
+        for o in boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket=s3_bucket)["Contents"]
+    ]
     assert any(k.endswith("model.onnx") for k in keys)
     assert any(k.endswith("fortress/spec.json") for k in keys)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from fortress.catalog.encode import encode_frame
-from fortress.catalog.spec import FieldKind, FieldSpec, Family, ModelSpec
+from fortress.catalog.spec import Family, FieldKind, FieldSpec, ModelSpec
 from fortress.registry.base import Candidate
 from fortress.training.baseline import baseline_stats
 from fortress.training.trainers import train

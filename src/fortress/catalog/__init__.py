@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fortress.catalog.reference import reference_specs
-from fortress.catalog.spec import FieldKind, FieldSpec, Family, InputTensor, ModelSpec
+from fortress.catalog.spec import Family, FieldKind, FieldSpec, InputTensor, ModelSpec
 from fortress.errors import UnknownModel
 
 __all__ = [
+    "Family",
     "FieldKind",
     "FieldSpec",
-    "Family",
     "InputTensor",
     "ModelSpec",
     "get_spec",

@@ -30,8 +30,12 @@ def models_overview(registry: Any) -> list[dict[str, Any]]:
             {
                 "name": name,
                 "versions": [
-                    {"version": v.version, "aliases": list(v.aliases), "metrics": v.metrics,
-                     "data": {"kind": v.data_kind, "name": v.tags.get("data.name", "")}}  # fmt: skip
+                    {
+                        "version": v.version,
+                        "aliases": list(v.aliases),
+                        "metrics": v.metrics,
+                        "data": {"kind": v.data_kind, "name": v.tags.get("data.name", "")},
+                    }
                     for v in versions
                 ],
                 "aliases": aliases,
@@ -101,7 +105,12 @@ def fetch_command(
         to.write_bytes(fetched.onnx_bytes())
     typer.echo(
         json.dumps(
-            {"name": name, "version": fetched.info.version, "onnx": str(to or fetched.onnx_path),
-             "inputs": [i.name for i in fetched.spec.inputs], "labels": list(fetched.spec.labels)}  # fmt: skip
+            {
+                "name": name,
+                "version": fetched.info.version,
+                "onnx": str(to or fetched.onnx_path),
+                "inputs": [i.name for i in fetched.spec.inputs],
+                "labels": list(fetched.spec.labels),
+            }
         )
     )

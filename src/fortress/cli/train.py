@@ -17,7 +17,9 @@ def train_command(
     ] = None,
     datasets_dir: Annotated[
         Path | None,
-        typer.Option("--datasets-dir", help="Real datasets folder (default: FORTRESS_DATASETS_DIR, else simulator)."),
+        typer.Option(
+            "--datasets-dir", help="Real datasets folder (default: FORTRESS_DATASETS_DIR, else simulator)."
+        ),
     ] = None,
 ) -> None:
     """Train, evaluate, export to ONNX, parity-check, gate and register the reference models."""

@@ -15,13 +15,13 @@ def build_task(model: str, datasets_dir: Path | None, seed: int) -> TaskData:
     simulated data); a dataset folder missing inside it falls back to the simulator, and the
     returned ``TaskData.source`` says so.
     """
-    from fortress.datasets.real.tasks import build_real_task, real_dataset_for
+    from fortress.datasets.real.tasks import build_real_task, datasets_needed
     from fortress.datasets.simulator import simulate_task
 
     if datasets_dir is not None:
         if not datasets_dir.is_dir():
             raise DatasetError(f"datasets directory not found: {datasets_dir}")
-        dataset = real_dataset_for(model)
-        if dataset and (datasets_dir / dataset).is_dir():
+        needed = datasets_needed(model)
+        if needed and all((datasets_dir / name).is_dir() for name in needed):
             return build_real_task(model, datasets_dir, seed)
     return simulate_task(model, seed)

@@ -24,11 +24,23 @@ def _network(n_channels: int, n_labels: int, side: int) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.body = nn.Sequential(
-                nn.Conv2d(n_channels, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(32, 48, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4),
-                nn.Flatten(), nn.Linear(48 * 16, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, n_labels),
-            )  # fmt: skip
+                nn.Conv2d(n_channels, 16, 3, padding=1),
+                nn.BatchNorm2d(16),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(16, 32, 3, padding=1),
+                nn.BatchNorm2d(32),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(32, 48, 3, padding=1),
+                nn.ReLU(),
+                nn.AdaptiveAvgPool2d(4),
+                nn.Flatten(),
+                nn.Linear(48 * 16, 64),
+                nn.ReLU(),
+                nn.Dropout(0.2),
+                nn.Linear(64, n_labels),
+            )
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.softmax(self.body(x), dim=1)
@@ -71,6 +83,8 @@ class CnnModel:
                 opset_version=CNN_OPSET,
                 verbose=False,
             )
+        if program is None:
+            raise RuntimeError("torch.onnx.export returned no program")
         buffer = io.BytesIO()
         buffer.write(program.model_proto.SerializeToString())
         return buffer.getvalue()

@@ -45,9 +45,13 @@ def _select(inputs: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.nda
 
 
 def group_holdout_metrics(
-    spec: ModelSpec, task: TaskData, train_in: dict[str, np.ndarray], test_in: dict[str, np.ndarray],
-    seed: int, threads: int,
-) -> dict[str, float]:  # fmt: skip
+    spec: ModelSpec,
+    task: TaskData,
+    train_in: dict[str, np.ndarray],
+    test_in: dict[str, np.ndarray],
+    seed: int,
+    threads: int,
+) -> dict[str, float]:
     """Retrain without a third of the malicious groups (e.g. DGA families); score only unseen ones."""
     if task.groups_train is None or task.groups_test is None:
         return {}
@@ -101,10 +105,15 @@ class TrainingSummary:
 
 
 def train_one(
-    spec: ModelSpec, task: TaskData, settings: Settings, registry: ModelRegistry, gates: GateBook,
+    spec: ModelSpec,
+    task: TaskData,
+    settings: Settings,
+    registry: ModelRegistry,
+    gates: GateBook,
     progress: Progress,
-) -> ModelReport:  # fmt: skip
-    started = time.perf_counter()
+    started: float,
+) -> ModelReport:
+    """``started``: perf_counter() when work on this model began (data loading included)."""
     candidate, parity = build_candidate(spec, task, settings, gates, progress)
     gate = gates.gate_for(spec.name)
     info = registry.register(candidate)
@@ -117,8 +126,18 @@ def train_one(
         f"  {gate.metric} = {value:.4f} (gate {gate.threshold}), parity {parity:.1e}, "
         f"registered version {info.version} as {alias} in {seconds:.1f} s"
     )
-    return ModelReport(spec.name, info.version, alias, candidate.metrics, gate.metric, gate.threshold,
-                       parity, task.source.kind.value, task.source.name, seconds)  # fmt: skip
+    return ModelReport(
+        spec.name,
+        info.version,
+        alias,
+        candidate.metrics,
+        gate.metric,
+        gate.threshold,
+        parity,
+        task.source.kind.value,
+        task.source.name,
+        seconds,
+    )
 
 
 def train_and_register(
@@ -136,9 +155,10 @@ def train_and_register(
     failures: dict[str, str] = {}
     for i, spec in enumerate(specs, 1):
         progress(f"[{i}/{len(specs)}] {spec.name}")
+        started = time.perf_counter()
         try:
             task = build_task(spec.name, datasets_dir, settings.training.seed)
-            reports.append(train_one(spec, task, settings, registry, gates, progress))
+            reports.append(train_one(spec, task, settings, registry, gates, progress, started))
         except (GateFailed, ParityError) as exc:
             progress(f"  FAILED: {exc}")
             failures[spec.name] = str(exc)

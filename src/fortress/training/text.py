@@ -56,7 +56,7 @@ def train_text(
     multiclass = len(np.unique(y)) > 2
     params: dict[str, Any] = {
         "analyzer": "char",
-        "ngram_range": (1, 4) if not multiclass else (2, 4),
+        "ngram_range": (1, 4),
         "max_features": 30000,
         "min_df": 2,
         "C": 8.0 if not multiclass else 20.0,
@@ -70,9 +70,7 @@ def train_text(
         lowercase=False,  # normalize_text lower-cases; ONNX's locale-dependent lower-casing is avoided
         dtype=np.float32,
     )
-    classifier = LogisticRegression(
-        C=params["C"], class_weight="balanced", max_iter=2000, random_state=seed
-    )
+    classifier = LogisticRegression(C=params["C"], class_weight="balanced", max_iter=2000, random_state=seed)
     pipeline = Pipeline([("tfidf", vectorizer), ("lr", classifier)])
     pipeline.fit([str(t) for t in inputs[TEXT_INPUT][:, 0]], y)
     return TrainResult(TextModel(spec, pipeline), {"family": "text", **params})

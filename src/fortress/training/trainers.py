@@ -21,5 +21,7 @@ TRAINERS: dict[Family, Trainer] = {
 }
 
 
-def train(spec: ModelSpec, inputs: dict[str, np.ndarray], y: np.ndarray, seed: int, threads: int) -> TrainResult:
+def train(
+    spec: ModelSpec, inputs: dict[str, np.ndarray], y: np.ndarray, seed: int, threads: int
+) -> TrainResult:
     return TRAINERS[spec.family](spec, inputs, y, seed, threads)

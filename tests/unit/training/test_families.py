@@ -8,7 +8,7 @@ import pytest
 
 from fortress.catalog import get_spec
 from fortress.catalog.encode import encode_frame
-from fortress.catalog.spec import FieldKind, FieldSpec, Family, ModelSpec
+from fortress.catalog.spec import Family, FieldKind, FieldSpec, ModelSpec
 from fortress.training.parity import check_parity, onnx_probabilities
 from fortress.training.trainers import train
 
@@ -18,8 +18,12 @@ def _mixed_spec() -> ModelSpec:
         name="mixed",
         description="test",
         feature_group="g",
-        fields=(FieldSpec("a"), FieldSpec("b"), FieldSpec("proto", FieldKind.CATEGORY),
-                FieldSpec("svc", FieldKind.CATEGORY)),  # fmt: skip
+        fields=(
+            FieldSpec("a"),
+            FieldSpec("b"),
+            FieldSpec("proto", FieldKind.CATEGORY),
+            FieldSpec("svc", FieldKind.CATEGORY),
+        ),
         labels=("ok", "bad", "worse"),
         malicious_labels=frozenset({"bad", "worse"}),
         family=Family.GBDT,
@@ -60,7 +64,9 @@ def test_text_model_parity_on_normalised_text() -> None:
     spec = get_spec("phishing_url")
     rng = np.random.default_rng(3)
     good = [f"https://www.example{i}.com/news/{rng.integers(1000)}" for i in range(200)]
-    bad = [f"http://{rng.integers(255)}.{rng.integers(255)}.1.2/paypal-login/verify?id={i}" for i in range(200)]
+    bad = [
+        f"http://{rng.integers(255)}.{rng.integers(255)}.1.2/paypal-login/verify?id={i}" for i in range(200)
+    ]
     frame = pd.DataFrame({"url": good + bad})
     y = np.array([0] * 200 + [1] * 200)
     inputs = encode_frame(spec, frame)

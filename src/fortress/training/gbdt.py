@@ -64,6 +64,7 @@ class GbdtModel:
             target_opset=ONNX_OPSET,
         )
         keep_only_probabilities(model)
+        _floor_thresholds_to_float32(model, self.booster.booster_.dump_model())
         graph = model.graph
         old_inputs = list(graph.input)
         del graph.input[:]
@@ -77,6 +78,39 @@ class GbdtModel:
         )
         assert [i.name for i in old_inputs] == [_FEATURES]
         return bytes(model.SerializeToString())
+
+
+def _floor_thresholds_to_float32(model: Any, dump: dict[str, Any]) -> None:
+    """Make ONNX's float32 tree thresholds decide exactly like LightGBM's float64 ones.
+
+    LightGBM tests ``x <= t`` with ``t`` a double; the converter rounds ``t`` to the nearest float32,
+    which can round *up* onto a data value and send it the other way (parity 2e-4 seen). For float32
+    inputs, ``x <= t`` is equivalent to ``x <= floor32(t)``, the largest float32 not above ``t``.
+    """
+    floors: dict[tuple[int, float], float] = {}
+    stack = [tree["tree_structure"] for tree in dump["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if "split_feature" not in node:
+            continue
+        stack += [node["left_child"], node["right_child"]]
+        threshold = node["threshold"]
+        if node.get("decision_type") != "<=" or not isinstance(threshold, float):
+            continue
+        rounded = np.float32(threshold)
+        if float(rounded) > threshold:
+            floors[(int(node["split_feature"]), float(rounded))] = float(
+                np.nextafter(rounded, np.float32(-np.inf))
+            )
+    for onnx_node in model.graph.node:
+        if not onnx_node.op_type.startswith("TreeEnsemble"):
+            continue
+        attrs = {a.name: a for a in onnx_node.attribute}
+        features, values = attrs["nodes_featureids"].ints, attrs["nodes_values"].floats
+        for i, (feature, value) in enumerate(zip(features, values, strict=True)):
+            key = (int(feature), float(np.float32(value)))
+            if key in floors:
+                values[i] = floors[key]
 
 
 def _preprocessing(n_numeric: int, vocabularies: list[list[str]]) -> tuple[list[Any], list[Any]]:

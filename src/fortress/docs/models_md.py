@@ -20,8 +20,17 @@ NSL_KDD_PUBLISHED = (
     ("SVM", 0.6952),
 )
 
-METRIC_ORDER = ("roc_auc", "binary_accuracy", "accuracy", "macro_f1", "top1_accuracy", "top3_accuracy",
-                "group_holdout_roc_auc", "onnx_parity_max_abs_diff", "n_test")  # fmt: skip
+METRIC_ORDER = (
+    "roc_auc",
+    "binary_accuracy",
+    "accuracy",
+    "macro_f1",
+    "top1_accuracy",
+    "top3_accuracy",
+    "group_holdout_roc_auc",
+    "onnx_parity_max_abs_diff",
+    "n_test",
+)
 
 
 def _fmt(value: float) -> str:
@@ -51,7 +60,8 @@ def render_models_md(overview: list[dict[str, Any]], gates: GateBook) -> str:
         data = f"{entry['data_kind']}: {entry['data_name']}" if entry else "not registered"
         lines.append(
             f"| {name} | `{spec.feature_group}` | {data} | {gate.metric} ≥ {gate.threshold} | "
-            f"{_fmt(value) if value is not None else '-'} | {('v' + str(champion['version'])) if champion else '-'} |"
+            f"{_fmt(value) if value is not None else '-'} | "
+            f"{('v' + str(champion['version'])) if champion else '-'} |"
         )
     lines += ["", "## Per-model metrics (held-out data)", ""]
     for name in model_names():

@@ -61,9 +61,10 @@ class MlflowRegistry:
         return str(self._client.create_experiment(name, artifact_location=self._settings.artifact_uri()))
 
     def register(self, candidate: Candidate) -> VersionInfo:
-        import mlflow
         import onnx
         from mlflow.models import infer_signature
+
+        mlflow = self._use_globals()
 
         spec_json = _canonical_json(candidate.spec.to_dict())
         baseline_json = _canonical_json(candidate.baseline)
@@ -75,11 +76,7 @@ class MlflowRegistry:
             BASELINE_SHA_TAG: sha256_hex(baseline_json),
             HEADLINE_TAG: candidate.headline_metric,
         }
-        signature = infer_signature(
-            candidate.input_example, {PROBABILITIES_OUTPUT: candidate.output_example}
-        )
-        mlflow.set_tracking_uri(self._uri)
-        mlflow.set_registry_uri(self._uri)
+        signature = infer_signature(candidate.input_example, {PROBABILITIES_OUTPUT: candidate.output_example})
         with mlflow.start_run(experiment_id=self._experiment_id(), run_name=candidate.spec.name) as run:
             mlflow.set_tags(tags)
             mlflow.log_params({k: str(v)[:500] for k, v in candidate.params.items()})
@@ -98,7 +95,9 @@ class MlflowRegistry:
             self._client.set_model_version_tag(name, str(version), key, value)
         return self._version(name, version, run.info.run_id, with_metrics=True)
 
-    def _version(self, name: str, version: int, run_id: str | None = None, *, with_metrics: bool) -> VersionInfo:
+    def _version(
+        self, name: str, version: int, run_id: str | None = None, *, with_metrics: bool
+    ) -> VersionInfo:
         mv = self._client.get_model_version(name, str(version))
         return self._info(mv, with_metrics=with_metrics)
 
@@ -139,8 +138,10 @@ class MlflowRegistry:
         return sorted(infos, key=lambda v: v.version)
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
-        self._call(lambda: self._client.set_registered_model_alias(self.registered_name(name), alias, str(version)),
-                   f"{name} version {version}")  # fmt: skip
+        self._call(
+            lambda: self._client.set_registered_model_alias(self.registered_name(name), alias, str(version)),
+            f"{name} version {version}",
+        )
 
     def get_alias(self, name: str, alias: str) -> VersionInfo:
         mv = self._call(
@@ -157,8 +158,10 @@ class MlflowRegistry:
 
     def resolve(self, name: str, ref: str | int) -> VersionInfo:
         if isinstance(ref, int) or str(ref).isdigit():
-            mv = self._call(lambda: self._client.get_model_version(self.registered_name(name), str(ref)),
-                            f"{name} version {ref}")  # fmt: skip
+            mv = self._call(
+                lambda: self._client.get_model_version(self.registered_name(name), str(ref)),
+                f"{name} version {ref}",
+            )
             return self._info(mv, with_metrics=False)
         return self.get_alias(name, str(ref))
 
@@ -174,25 +177,39 @@ class MlflowRegistry:
 
         try:
             onnx_path = self._blobs.get_or_fetch(info.tags[ONNX_SHA_TAG], ".onnx", model_file)
-            spec_path = self._blobs.get_or_fetch(info.tags[SPEC_SHA_TAG], ".json", lambda: meta_file("spec.json"))
+            spec_path = self._blobs.get_or_fetch(
+                info.tags[SPEC_SHA_TAG], ".json", lambda: meta_file("spec.json")
+            )
             base_path = self._blobs.get_or_fetch(
                 info.tags[BASELINE_SHA_TAG], ".json", lambda: meta_file("baseline.json")
             )
         except KeyError as exc:
-            raise RegistryError(f"{name} version {info.version} was not registered by Fortress ({exc})") from None
+            raise RegistryError(
+                f"{name} version {info.version} was not registered by Fortress ({exc})"
+            ) from None
         except ValueError as exc:
             raise RegistryError(f"{name} version {info.version}: {exc}") from None
         spec = ModelSpec.from_dict(json.loads(spec_path.read_bytes()))
         return FetchedModel(spec, onnx_path, json.loads(base_path.read_bytes()), info)
 
-    def _download(self, uri: str, file: str) -> bytes:
+    def _use_globals(self) -> Any:
+        """MLflow's fluent API (log_model, download_artifacts of models:/ URIs) reads process globals."""
         import mlflow
 
+        mlflow.set_tracking_uri(self._uri)
+        mlflow.set_registry_uri(self._uri)
+        return mlflow
+
+    def _download(self, uri: str, file: str) -> bytes:
+        mlflow = self._use_globals()
         with tempfile.TemporaryDirectory() as tmp:
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=uri if uri.endswith(file) else f"{uri}/{file}",
-                dst_path=tmp,
-                tracking_uri=self._uri,
+            local = self._call(
+                lambda: mlflow.artifacts.download_artifacts(
+                    artifact_uri=uri if uri.endswith(file) else f"{uri}/{file}",
+                    dst_path=tmp,
+                    tracking_uri=self._uri,
+                ),
+                uri,
             )
             path = Path(local)
             return (path / file if path.is_dir() else path).read_bytes()

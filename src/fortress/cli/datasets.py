@@ -46,9 +46,12 @@ def fetch_command(
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. nsl-kdd (see `fortress datasets list`).")],
     to: Annotated[Path, typer.Option("--to", help="Datasets folder to fetch into (creates NAME/ inside).")],
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Mirror serving BASE_URL/NAME/<file> instead of the source.")
+        str | None,
+        typer.Option("--base-url", help="Mirror serving BASE_URL/NAME/<file> instead of the source."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Download again even if the files are valid.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Download again even if the files are valid.")
+    ] = False,
 ) -> None:
     """Download a dataset from its public source (or a mirror) and verify every file's sha256."""
     from fortress.datasets.fetch import fetch_dataset

@@ -34,7 +34,12 @@ def models_overview(registry: Any) -> list[dict[str, Any]]:
                         "version": v.version,
                         "aliases": list(v.aliases),
                         "metrics": v.metrics,
-                        "data": {"kind": v.data_kind, "name": v.tags.get("data.name", "")},
+                        "data": {
+                            "kind": v.data_kind,
+                            "name": v.tags.get("data.name", ""),
+                            "sha256": v.tags.get("data.sha256"),
+                            "seed": v.tags.get("data.seed"),
+                        },
                     }
                     for v in versions
                 ],

@@ -17,8 +17,8 @@ def models_doc_command(
     out: Annotated[Path, typer.Option("--out", help="Where to write the Markdown.")] = Path("docs/MODELS.md"),
 ) -> None:
     """Write docs/MODELS.md: every model's data, metrics and gate, from its champion version."""
-    from fortress.cli.models import models_overview
     from fortress.docs.models_md import render_models_md
+    from fortress.registry.overview import models_overview
     from fortress.training.gates import load_gates
 
     settings = load_settings()

@@ -6,6 +6,7 @@ that need them, so ``fortress --help`` stays fast.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -28,6 +29,10 @@ app.add_typer(docs.app, name="docs")
 
 
 def main() -> None:
+    # Logging is configured here, at the entry point, and nowhere in library code.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("mlflow", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         app()
     except FortressError as exc:

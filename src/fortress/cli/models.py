@@ -4,53 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from fortress.cli.common import load_settings, open_registry
 from fortress.errors import InvalidInput
+from fortress.registry.overview import models_overview
 
 app = typer.Typer(help="Inspect and manage registered model versions.", no_args_is_help=True)
-
-
-def models_overview(registry: Any) -> list[dict[str, Any]]:
-    """One entry per registered model, in catalog order, with versions, aliases and headline metric."""
-    from fortress.catalog import model_names
-
-    registered = set(registry.model_names())
-    known = [n for n in model_names() if n in registered] + sorted(registered - set(model_names()))
-    out: list[dict[str, Any]] = []
-    for name in known:
-        versions = registry.versions(name)
-        aliases = {alias: v.version for v in versions for alias in v.aliases}
-        current = next((v for v in versions if "champion" in v.aliases), versions[-1] if versions else None)
-        metric, value = current.headline if current else ("", None)
-        out.append(
-            {
-                "name": name,
-                "versions": [
-                    {
-                        "version": v.version,
-                        "aliases": list(v.aliases),
-                        "metrics": v.metrics,
-                        "data": {
-                            "kind": v.data_kind,
-                            "name": v.tags.get("data.name", ""),
-                            "sha256": v.tags.get("data.sha256"),
-                            "seed": v.tags.get("data.seed"),
-                        },
-                    }
-                    for v in versions
-                ],
-                "aliases": aliases,
-                "headline_metric": metric,
-                "headline_value": value,
-                "data_kind": current.data_kind if current else "unknown",
-                "data_name": current.tags.get("data.name", "") if current else "",
-            }
-        )
-    return out
 
 
 @app.command("list")

@@ -77,7 +77,7 @@ class MlflowRegistry:
             HEADLINE_TAG: candidate.headline_metric,
         }
         signature = infer_signature(candidate.input_example, {PROBABILITIES_OUTPUT: candidate.output_example})
-        with mlflow.start_run(experiment_id=self._experiment_id(), run_name=candidate.spec.name) as run:
+        with mlflow.start_run(experiment_id=self._experiment_id(), run_name=candidate.spec.name):
             mlflow.set_tags(tags)
             mlflow.log_params({k: str(v)[:500] for k, v in candidate.params.items()})
             mlflow.log_metrics(candidate.metrics)
@@ -93,7 +93,7 @@ class MlflowRegistry:
         version = int(logged.registered_model_version)
         for key, value in tags.items():
             self._client.set_model_version_tag(name, str(version), key, value)
-        return self._version(name, version, run.info.run_id, with_metrics=True)
+        return self._version(name, version, with_metrics=True)
 
     def _version(
         self, name: str, version: int, run_id: str | None = None, *, with_metrics: bool

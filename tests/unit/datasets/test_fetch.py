@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
-import subprocess
 import sys
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,43 +16,18 @@ from fortress.datasets.fetch import fetch_dataset, fetch_manifest
 from fortress.datasets.manifest import DatasetManifest, FileFormat, ManifestEntry
 from fortress.datasets.verify import verify_dataset
 from fortress.errors import DatasetError
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from support.processes import free_port, running
 
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """(root folder, base URL) of a web server started for this module and stopped by its PID."""
     root = tmp_path_factory.mktemp("mirror")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("http.server did not start") from None
-                time.sleep(0.05)
-        yield root, f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)]
+    with running(server, url + "/"):
+        yield root, url
 
 
 def copy_dataset(shared: Path, name: str, dest: Path) -> Path:

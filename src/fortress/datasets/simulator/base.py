@@ -88,3 +88,21 @@ def flip_multiclass(y: IntArray, rng: np.random.Generator, rate: float, n_classe
     flip = rng.random(y.size) < rate
     other = (y + rng.integers(1, n_classes, y.size)) % n_classes
     return np.where(flip, other, y).astype(np.int64)
+
+
+Archetype = tuple[int, float, Callable[[int, np.random.Generator], Mapping[str, npt.ArrayLike]]]
+"""(label, share of rows, maker of the columns of that many rows)."""
+
+
+def mixture(
+    n: int, rng: np.random.Generator, archetypes: Sequence[Archetype], columns: dict[str, np.ndarray]
+) -> IntArray:
+    """Fill ``columns`` (preallocated, n rows) from a mixture of archetypes; return the clean labels."""
+    kind = pick(rng, [w for _, w, _ in archetypes], n)
+    for k, (_, _, make) in enumerate(archetypes):
+        rows = np.flatnonzero(kind == k)
+        if rows.size:
+            for name, values in make(rows.size, rng).items():
+                columns[name][rows] = values
+    labels: IntArray = np.array([c for c, _, _ in archetypes], dtype=np.int64)[kind]
+    return labels

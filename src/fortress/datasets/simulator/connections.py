@@ -22,7 +22,7 @@ from fortress.datasets.simulator.base import (
     flip_multiclass,
     frame,
     lognormal,
-    pick,
+    mixture,
     strings,
 )
 
@@ -260,15 +260,9 @@ _ARCHETYPES: tuple[tuple[int, float, _Archetype], ...] = (
 
 def kdd_connections(n: int, rng: np.random.Generator) -> Sample:
     """Connection records labelled normal / dos / probe / r2l / u2r."""
-    kind = pick(rng, [w for _, w, _ in _ARCHETYPES], n)
     columns: dict[str, np.ndarray] = {
         name: np.empty(n, dtype=object) if name in NSL_KDD_SYMBOLIC else np.zeros(n)
         for name in NSL_KDD_FIELDS
     }
-    for k, (_, _, make) in enumerate(_ARCHETYPES):
-        rows = np.flatnonzero(kind == k)
-        if rows.size:
-            for name, values in make(rows.size, rng).items():
-                columns[name][rows] = values
-    y = np.array([c for c, _, _ in _ARCHETYPES], dtype=np.int64)[kind]
+    y = mixture(n, rng, _ARCHETYPES, columns)
     return Sample(frame(columns, NSL_KDD_FIELDS), flip_multiclass(y, rng, 0.03, 5))

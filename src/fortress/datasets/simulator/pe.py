@@ -15,7 +15,15 @@ from collections.abc import Callable
 import numpy as np
 
 from fortress.catalog.reference import PE_HEADER_FIELDS
-from fortress.datasets.simulator.base import FloatArray, Sample, counts, flip_binary, frame, lognormal, pick
+from fortress.datasets.simulator.base import (
+    FloatArray,
+    Sample,
+    counts,
+    flip_binary,
+    frame,
+    lognormal,
+    mixture,
+)
 
 Columns = dict[str, FloatArray]
 
@@ -223,12 +231,6 @@ _ARCHETYPES: tuple[tuple[int, float, Callable[[int, np.random.Generator], Column
 
 def pe_headers(n: int, rng: np.random.Generator) -> Sample:
     """PE header records; about 55 % malware."""
-    kind = pick(rng, [w for _, w, _ in _ARCHETYPES], n)
     columns = {name: np.zeros(n) for name in PE_HEADER_FIELDS}
-    for k, (_, _, make) in enumerate(_ARCHETYPES):
-        rows = np.flatnonzero(kind == k)
-        if rows.size:
-            for name, values in make(rows.size, rng).items():
-                columns[name][rows] = values
-    y = np.array([c for c, _, _ in _ARCHETYPES], dtype=np.int64)[kind]
+    y = mixture(n, rng, _ARCHETYPES, columns)
     return Sample(frame(columns, PE_HEADER_FIELDS), flip_binary(y, rng, 0.006, 0.006))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fortress.catalog.reference import ACCOUNT_PROFILE_FIELDS, NSL_KDD_FIELDS, PE_HEADER_FIELDS
+from fortress.catalog.fields import ACCOUNT_PROFILE_FIELDS, NSL_KDD_FIELDS, PE_HEADER_FIELDS
 from fortress.datasets.real import (
     cicids,
     clamp,

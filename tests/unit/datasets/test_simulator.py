@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from fortress.catalog import FieldKind, get_spec, model_names
-from fortress.catalog.reference import IMAGE_SHAPE
+from fortress.catalog.fields import IMAGE_SHAPE
 from fortress.datasets.simulator import (
     DEFAULT_ROWS,
     simulate_records,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fortress.catalog.reference import PE_HEADER_FIELDS
+from fortress.catalog.fields import PE_HEADER_FIELDS
 from fortress.datasets.manifest import dataset_manifest
 from fortress.datasets.real.tables import numeric, read_csv, require_columns
 from fortress.datasets.verify import require_file

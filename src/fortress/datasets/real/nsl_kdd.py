@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fortress.catalog.reference import NSL_KDD_FIELDS, NSL_KDD_SYMBOLIC
+from fortress.catalog.fields import NSL_KDD_FIELDS, NSL_KDD_SYMBOLIC
 from fortress.datasets.manifest import dataset_manifest
 from fortress.datasets.real.tables import numeric, read_csv, read_lines, text
 from fortress.datasets.verify import require_file

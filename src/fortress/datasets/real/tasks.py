@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fortress.catalog import get_spec
-from fortress.catalog.reference import PE_HEADER_FIELDS
+from fortress.catalog.fields import PE_HEADER_FIELDS
 from fortress.datasets.real import (
     cicids,
     clamp,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fortress.catalog.reference import ACCOUNT_PROFILE_FIELDS, SOURCE_TYPE_FIELDS
+from fortress.catalog.fields import ACCOUNT_PROFILE_FIELDS, SOURCE_TYPE_FIELDS
 from fortress.datasets.manifest import dataset_manifest
 from fortress.datasets.real.tables import numeric, read_csv, require_columns, text
 from fortress.datasets.verify import require_file

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from fortress.catalog.reference import ACCOUNT_PAIR_FIELDS, ACCOUNT_PROFILE_FIELDS, SOURCE_TYPE_FIELDS
+from fortress.catalog.fields import ACCOUNT_PAIR_FIELDS, ACCOUNT_PROFILE_FIELDS, SOURCE_TYPE_FIELDS
 from fortress.datasets.simulator.base import (
     Sample,
     beta_mean,

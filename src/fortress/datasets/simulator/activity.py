@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fortress.catalog.reference import USER_ACTIVITY_FIELDS
+from fortress.catalog.fields import USER_ACTIVITY_FIELDS
 from fortress.datasets.simulator.base import (
     FloatArray,
     Sample,

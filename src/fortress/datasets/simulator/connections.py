@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from fortress.catalog.reference import NSL_KDD_FIELDS, NSL_KDD_SYMBOLIC
+from fortress.catalog.fields import NSL_KDD_FIELDS, NSL_KDD_SYMBOLIC
 from fortress.datasets.simulator.base import (
     FloatArray,
     Sample,

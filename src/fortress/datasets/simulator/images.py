@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from fortress.catalog.reference import IMAGE_SHAPE
+from fortress.catalog.fields import IMAGE_SHAPE
 from fortress.datasets.simulator.base import BoolArray, FloatArray, Sample, flip_multiclass, frame, pick
 
 Images = npt.NDArray[np.float32]

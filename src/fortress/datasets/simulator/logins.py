@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fortress.catalog.reference import LOGIN_EVENT_FIELDS
+from fortress.catalog.fields import LOGIN_EVENT_FIELDS
 from fortress.datasets.simulator.base import (
     Sample,
     beta_mean,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fortress.catalog.reference import HOST_ACTIVITY_FIELDS
+from fortress.catalog.fields import HOST_ACTIVITY_FIELDS
 from fortress.datasets.simulator.base import FloatArray, Sample, counts, flip_binary, frame, lognormal, pick
 
 PROTOCOLS = ("6", "17", "0")  # TCP, UDP, and CICFlowMeter's 0 for flows it could not type

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from fortress.catalog.reference import PE_HEADER_FIELDS
+from fortress.catalog.fields import PE_HEADER_FIELDS
 from fortress.datasets.simulator.base import (
     FloatArray,
     Sample,

@@ -1,0 +1,201 @@
+"""Dynamic batching: rows from concurrent callers run as one model call.
+
+A request that finds the model idle runs at once (no added latency at low load). While a batch is
+running, arriving requests queue; when a compute slot frees up the queued rows run together, after
+waiting at most ``max_delay_us`` for the batch to reach ``max_batch_size`` rows. A failed batch fails
+every caller in it; a full queue rejects with ``Overloaded``; a missed deadline raises
+``DeadlineExceeded``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+
+from fortress.monitoring.runtime_metrics import RuntimeMetrics
+from fortress.runtime.batching_settings import BatchingSettings
+from fortress.runtime.errors import DeadlineExceeded, ModelNotLoaded, Overloaded
+from fortress.runtime.session import LoadedModel
+
+
+@dataclass(slots=True)
+class Pending:
+    feeds: dict[str, np.ndarray]
+    rows: int
+    enqueued_ns: int
+    future: asyncio.Future[np.ndarray]
+
+
+class DynamicBatcher:
+    def __init__(
+        self,
+        run: Callable[[dict[str, np.ndarray]], np.ndarray],
+        name: str,
+        version: int,
+        settings: BatchingSettings,
+        executor: Executor | None = None,
+        metrics: RuntimeMetrics | None = None,
+    ) -> None:
+        self._run = run
+        self.name, self.version = name, version
+        self.settings = settings
+        self._executor = executor
+        self._metrics = metrics
+        self._labels = (name, str(version))
+        self._queue: deque[Pending] = deque()
+        self._queued_rows = 0
+        self._inflight = 0
+        self._arrived = asyncio.Event()
+        self._slot_free = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._computing: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @classmethod
+    def for_model(
+        cls,
+        model: LoadedModel,
+        settings: BatchingSettings,
+        executor: Executor | None = None,
+        metrics: RuntimeMetrics | None = None,
+    ) -> DynamicBatcher:
+        return cls(model.run, model.name, model.version, settings, executor, metrics)
+
+    @property
+    def queued_rows(self) -> int:
+        return self._queued_rows
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._inflight or self._queue)
+
+    async def submit(self, feeds: dict[str, np.ndarray], timeout_s: float | None = None) -> np.ndarray:
+        """Probabilities for exactly these rows. ``feeds`` must already be validated."""
+        if self._closed:
+            raise ModelNotLoaded(f"{self.name} v{self.version} is unloading")
+        rows = len(next(iter(feeds.values())))
+        if self._queued_rows + rows > self.settings.max_queue_rows:
+            self._reject("queue_full")
+            raise Overloaded(f"{self.name}: queue full ({self._queued_rows} rows waiting)")
+        loop = asyncio.get_running_loop()
+        pending = Pending(feeds, rows, time.perf_counter_ns(), loop.create_future())
+        self._queue.append(pending)
+        self._queued_rows += rows
+        self._gauge()
+        if self._task is None:
+            self._task = loop.create_task(self._run_loop(), name=f"batcher-{self.name}")
+        self._arrived.set()
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending.future), timeout_s)
+        except TimeoutError:
+            if not pending.future.done():
+                pending.future.cancel()
+            self._reject("deadline")
+            raise DeadlineExceeded(f"{self.name}: no answer within {timeout_s:.3f} s") from None
+
+    def _reject(self, reason: str) -> None:
+        if self._metrics:
+            self._metrics.rejected.labels(*self._labels, reason).inc()
+
+    def _gauge(self) -> None:
+        if self._metrics:
+            self._metrics.queue_depth.labels(*self._labels).set(self._queued_rows)
+
+    async def _run_loop(self) -> None:
+        while True:
+            while not self._queue:
+                self._arrived.clear()
+                await self._arrived.wait()
+            while self._inflight >= self.settings.max_inflight_batches:
+                self._slot_free.clear()
+                await self._slot_free.wait()
+            if self._inflight:  # busy: give the batch a chance to fill
+                await self._fill()
+            batch = self._take()
+            if batch:
+                self._inflight += 1
+                task = asyncio.get_running_loop().create_task(self._compute(batch))
+                self._computing.add(task)
+                task.add_done_callback(self._computing.discard)
+
+    async def _fill(self) -> None:
+        deadline = self._queue[0].enqueued_ns + self.settings.max_delay_us * 1000
+        while self._queued_rows < self.settings.max_batch_size:
+            remaining = (deadline - time.perf_counter_ns()) / 1e9
+            if remaining <= 0:
+                return
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except TimeoutError:
+                return
+
+    def _take(self) -> list[Pending]:
+        batch: list[Pending] = []
+        rows = 0
+        while self._queue:
+            head = self._queue[0]
+            if batch and rows + head.rows > self.settings.max_batch_size:
+                break
+            self._queue.popleft()
+            self._queued_rows -= head.rows
+            if not head.future.done():  # skip callers that already timed out
+                batch.append(head)
+                rows += head.rows
+        self._gauge()
+        return batch
+
+    async def _compute(self, batch: list[Pending]) -> None:
+        started = time.perf_counter_ns()
+        try:
+            feeds = _concat([p.feeds for p in batch])
+            loop = asyncio.get_running_loop()
+            out = await loop.run_in_executor(self._executor, self._run, feeds)
+        except Exception as exc:
+            for p in batch:
+                if not p.future.done():
+                    p.future.set_exception(exc)
+        else:
+            offset = 0
+            for p in batch:
+                if not p.future.done():
+                    p.future.set_result(out[offset : offset + p.rows])
+                offset += p.rows
+        finally:
+            self._inflight -= 1
+            self._slot_free.set()
+            self._observe(batch, started)
+
+    def _observe(self, batch: list[Pending], started_ns: int) -> None:
+        if not self._metrics:
+            return
+        done = time.perf_counter_ns()
+        self._metrics.compute_seconds.labels(*self._labels).observe((done - started_ns) / 1e9)
+        self._metrics.batch_rows.labels(*self._labels).observe(sum(p.rows for p in batch))
+        queue_hist = self._metrics.queue_seconds.labels(*self._labels)
+        for p in batch:
+            queue_hist.observe((started_ns - p.enqueued_ns) / 1e9)
+
+    async def aclose(self) -> None:
+        """Stop accepting, let queued and running batches finish, then stop the loop."""
+        self._closed = True
+        while self._queue or self._computing:
+            if self._computing:
+                await asyncio.gather(*self._computing, return_exceptions=True)
+            else:
+                await asyncio.sleep(0.001)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _concat(feeds: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if len(feeds) == 1:
+        return feeds[0]
+    return {name: np.concatenate([f[name] for f in feeds]) for name in feeds[0]}

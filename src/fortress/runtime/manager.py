@@ -1,0 +1,230 @@
+"""The model runtime: which versions are loaded, following the registry, with atomic hot swaps.
+
+Every poll asks the registry which versions the policy wants, loads and warms new ones next to the
+old, swaps the lookup table in one assignment, then drains and unloads versions no longer wanted.
+An unreachable registry never stops serving what is loaded: the poll retries with backoff and
+``status()`` says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fortress.errors import FortressError, NotFound
+from fortress.monitoring.runtime_metrics import RuntimeMetrics
+from fortress.registry.base import CHAMPION, ONNX_SHA_TAG, ModelRegistry
+from fortress.runtime.batcher import DynamicBatcher
+from fortress.runtime.errors import ModelNotLoaded
+from fortress.runtime.session import LoadedModel, SessionOptions, load_model
+from fortress.runtime.settings import RuntimeSettings, VersionPolicy
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    model: LoadedModel
+    batcher: DynamicBatcher
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    versions: Mapping[int, Served]
+    labels: Mapping[str, int]
+
+    @property
+    def default_version(self) -> int:
+        return self.labels.get(CHAMPION, max(self.versions))
+
+
+@dataclass(slots=True)
+class RuntimeStatus:
+    registry_ok: bool = False
+    last_error: str = ""
+    last_refresh: float = 0.0
+    failed_loads: dict[str, str] = field(default_factory=dict)
+
+
+class ModelRuntime:
+    def __init__(
+        self, registry: ModelRegistry, settings: RuntimeSettings, metrics: RuntimeMetrics | None = None
+    ) -> None:
+        self.registry = registry
+        self.settings = settings
+        self._metrics = metrics
+        self._executor = ThreadPoolExecutor(settings.compute_threads, thread_name_prefix="fortress-compute")
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="fortress-registry")
+        self._table: dict[str, ModelEntry] = {}
+        self._poller: asyncio.Task[None] | None = None
+        self._draining: set[asyncio.Task[None]] = set()
+        self.status = RuntimeStatus()
+
+    # ---- lookups (hot path) ---------------------------------------------------------------
+    def model_names(self) -> list[str]:
+        return sorted(self._table)
+
+    def entry(self, name: str) -> ModelEntry:
+        try:
+            return self._table[name]
+        except KeyError:
+            raise ModelNotLoaded(
+                f"model {name!r} is not loaded; loaded: {', '.join(self.model_names())}"
+            ) from None
+
+    def resolve(self, name: str, version: int | None = None, label: str | None = None) -> Served:
+        entry = self.entry(name)
+        if label is not None:
+            if label not in entry.labels:
+                raise ModelNotLoaded(f"model {name!r} has no version labelled {label!r}")
+            version = entry.labels[label]
+        chosen = entry.default_version if version is None else version
+        try:
+            return entry.versions[chosen]
+        except KeyError:
+            raise ModelNotLoaded(f"version {chosen} of model {name!r} is not loaded") from None
+
+    async def infer(
+        self, name: str, feeds: dict[str, np.ndarray], version: int | None = None, label: str | None = None
+    ) -> tuple[LoadedModel, np.ndarray]:
+        served = self.resolve(name, version, label)
+        served.model.check(feeds)
+        out = await served.batcher.submit(feeds, self.settings.request_timeout_s)
+        return served.model, out
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._table)
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load what the policy wants now (errors are recorded, not raised), then keep following."""
+        try:
+            await self.refresh()
+        except FortressError as exc:
+            logger.warning("initial registry poll failed: %s", exc)
+        self._poller = asyncio.get_running_loop().create_task(
+            self._poll_loop(), name="fortress-registry-poll"
+        )
+
+    async def _poll_loop(self) -> None:
+        delay = self.settings.poll_interval_s
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.refresh()
+                delay = self.settings.poll_interval_s
+            except Exception as exc:  # keep serving whatever goes wrong with the registry
+                delay = min(delay * 2, self.settings.max_backoff_s)
+                logger.warning(
+                    "registry poll failed (%s); serving loaded versions, retry in %.0f s", exc, delay
+                )
+
+    async def refresh(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            wanted = await loop.run_in_executor(self._io, self._wanted_versions)
+        except Exception as exc:
+            self.status.registry_ok, self.status.last_error = False, str(exc)
+            raise
+        self.status.registry_ok, self.status.last_error = True, ""
+        self.status.last_refresh = time.time()
+        new_table: dict[str, ModelEntry] = {}
+        retired: list[Served] = []
+        for name, labels in wanted.items():
+            old = self._table.get(name)
+            versions: dict[int, Served] = {}
+            for version in sorted(set(labels.values())):
+                served = old.versions.get(version) if old else None
+                if served is None:
+                    served = await self._load(name, version)
+                if served is not None:
+                    versions[version] = served
+            if versions:
+                new_table[name] = ModelEntry(versions, {k: v for k, v in labels.items() if v in versions})
+            if old:
+                retired += [s for v, s in old.versions.items() if v not in versions]
+        retired += [s for n, e in self._table.items() if n not in wanted for s in e.versions.values()]
+        self._table = new_table  # the atomic swap: requests read the table once
+        for served in retired:
+            task = loop.create_task(self._retire(served))
+            self._draining.add(task)
+            task.add_done_callback(self._draining.discard)
+
+    def _wanted_versions(self) -> dict[str, dict[str, int]]:
+        """model -> {label: version} for every version to serve (labels 'v<N>' for unlabelled ones)."""
+        names = self.registry.model_names()
+        if self.settings.models is not None:
+            names = [n for n in names if n in self.settings.models]
+        wanted: dict[str, dict[str, int]] = {}
+        for name in names:
+            labels: dict[str, int] = {}
+            if self.settings.policy is VersionPolicy.ALIASES:
+                for alias in self.settings.aliases:
+                    try:
+                        labels[alias] = self.registry.get_alias(name, alias).version
+                    except NotFound:
+                        continue
+            elif self.settings.policy is VersionPolicy.LATEST:
+                versions = self.registry.versions(name, with_metrics=False)
+                for info in versions[-self.settings.latest :]:
+                    labels[f"v{info.version}"] = info.version
+                labels.update(
+                    {a: v.version for v in versions for a in v.aliases if v.version in labels.values()}
+                )
+            else:
+                for version in self.settings.versions.get(name, []):
+                    labels[f"v{version}"] = version
+            if labels:
+                wanted[name] = labels
+        return wanted
+
+    async def _load(self, name: str, version: int) -> Served | None:
+        loop = asyncio.get_running_loop()
+        key = f"{name}:{version}"
+        try:
+            model = await loop.run_in_executor(self._io, self._fetch_and_load, name, version)
+        except Exception as exc:
+            logger.error("cannot load %s version %d: %s", name, version, exc)
+            self.status.failed_loads[key] = str(exc)
+            return None
+        self.status.failed_loads.pop(key, None)
+        batcher = DynamicBatcher.for_model(model, self.settings.batching, self._executor, self._metrics)
+        if self._metrics:
+            self._metrics.loaded.labels(name, str(version)).set(1)
+        logger.info("loaded %s version %d", name, version)
+        return Served(model, batcher)
+
+    def _fetch_and_load(self, name: str, version: int) -> LoadedModel:
+        fetched = self.registry.fetch(name, version)
+        options = SessionOptions(intra_op_threads=self.settings.intra_op_threads)
+        return load_model(
+            fetched.spec, version, fetched.onnx_bytes(), fetched.info.tags[ONNX_SHA_TAG], options
+        )
+
+    async def _retire(self, served: Served) -> None:
+        await served.batcher.aclose()
+        if self._metrics:
+            self._metrics.loaded.labels(served.model.name, str(served.model.version)).set(0)
+        logger.info("unloaded %s version %d", served.model.name, served.model.version)
+        served.model.session = None
+        del served
+        gc.collect()
+
+    async def aclose(self) -> None:
+        """Stop following the registry, drain every batcher, release the threads."""
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+        table, self._table = self._table, {}
+        await asyncio.gather(*(self._retire(s) for e in table.values() for s in e.versions.values()))
+        await asyncio.gather(*self._draining, return_exceptions=True)
+        self._executor.shutdown(wait=True)
+        self._io.shutdown(wait=True)

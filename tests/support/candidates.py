@@ -47,3 +47,37 @@ def tiny_candidate(seed: int = 0) -> tuple[Candidate, dict[str, np.ndarray], np.
         headline_metric="roc_auc",
     )
     return candidate, inputs, proba
+
+
+def big_candidate(seed: int = 0, trees: int = 600) -> Candidate:
+    """The tiny model's task with many deep trees: a multi-megabyte ONNX graph for memory tests."""
+    import lightgbm as lgb
+
+    from fortress.training.gbdt import GbdtModel
+
+    frame, _ = tiny_frame(n=6000, seed=seed)
+    y = np.random.default_rng(seed).integers(0, 2, size=len(frame))  # noise: every tree grows full
+    inputs = encode_frame(SPEC, frame)
+    booster = lgb.LGBMClassifier(
+        n_estimators=trees,
+        num_leaves=63,
+        min_child_samples=2,
+        learning_rate=0.01,
+        random_state=seed,
+        verbose=-1,
+    )
+    model = GbdtModel(SPEC, booster, [["tcp", "udp"]], 2)
+    booster.fit(model._matrix(inputs), y)
+    proba = model.predict_proba(inputs)
+    small, _, _ = tiny_candidate(seed)
+    return Candidate(
+        spec=SPEC,
+        onnx=model.to_onnx(),
+        metrics=small.metrics,
+        params={"trees": trees},
+        tags=small.tags,
+        baseline=small.baseline,
+        input_example=small.input_example,
+        output_example=proba[:2].astype(np.float32),
+        headline_metric="roc_auc",
+    )

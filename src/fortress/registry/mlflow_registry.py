@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
 import tempfile
@@ -83,13 +85,14 @@ class MlflowRegistry:
             mlflow.log_metrics(candidate.metrics)
             mlflow.log_text(spec_json.decode(), f"{_META_DIR}/spec.json")
             mlflow.log_text(baseline_json.decode(), f"{_META_DIR}/baseline.json")
-            logged = mlflow.onnx.log_model(
-                onnx.load_from_string(candidate.onnx),
-                name="model",
-                signature=signature,
-                pip_requirements=["onnxruntime>=1.32"],
-                registered_model_name=name,
-            )
+            with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered..."
+                logged = mlflow.onnx.log_model(
+                    onnx.load_from_string(candidate.onnx),
+                    name="model",
+                    signature=signature,
+                    pip_requirements=["onnxruntime>=1.32"],
+                    registered_model_name=name,
+                )
         version = int(logged.registered_model_version)
         for key, value in tags.items():
             self._client.set_model_version_tag(name, str(version), key, value)

@@ -9,6 +9,7 @@ An unreachable registry never stops serving what is loaded: the poll retries wit
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import logging
 import time
@@ -27,6 +28,14 @@ from fortress.runtime.session import LoadedModel, SessionOptions, load_model
 from fortress.runtime.settings import RuntimeSettings, VersionPolicy
 
 logger = logging.getLogger(__name__)
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc keeps them per thread arena otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +226,7 @@ class ModelRuntime:
         served.model.session = None
         del served
         gc.collect()
+        release_free_memory()
 
     async def aclose(self) -> None:
         """Stop following the registry, drain every batcher, release the threads."""

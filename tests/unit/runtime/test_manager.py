@@ -1,0 +1,185 @@
+"""ModelRuntime: loads what the registry's aliases say, swaps versions without failed requests,
+keeps serving while the registry is down, frees memory on unload."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+import weakref
+from typing import Any
+
+import numpy as np
+import psutil
+import pytest
+
+from fortress.errors import Unavailable
+from fortress.registry.base import CHAMPION
+from fortress.registry.mlflow_registry import MlflowRegistry
+from fortress.runtime.errors import ModelNotLoaded
+from fortress.runtime.manager import ModelRuntime
+from fortress.runtime.session import LoadedModel
+from fortress.runtime.settings import RuntimeSettings
+from fortress.settings import Settings
+from support.candidates import big_candidate, tiny_candidate
+
+
+def _feeds(rows: int = 3) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(rows)
+    return {
+        "numeric": rng.normal(size=(rows, 2)).astype(np.float32),
+        "categorical": np.array([["tcp"]] * rows, dtype=object),
+    }
+
+
+@pytest.fixture
+def registry(settings: Settings) -> MlflowRegistry:
+    reg = MlflowRegistry(settings)
+    for seed in (1, 2):
+        reg.register(tiny_candidate(seed)[0])
+    reg.set_alias("tiny_detector", CHAMPION, 1)
+    return reg
+
+
+class Flaky:
+    """A registry whose calls fail while ``down`` is set (the registry being unreachable)."""
+
+    def __init__(self, inner: MlflowRegistry) -> None:
+        self.inner, self.down = inner, False
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                raise Unavailable("registry unreachable (test)")
+            return attr(*args, **kwargs)
+
+        return call
+
+
+def test_loads_aliases_and_resolves_versions_and_labels(registry: MlflowRegistry) -> None:
+    async def main() -> None:
+        runtime = ModelRuntime(registry, RuntimeSettings(aliases=["champion", "staging"]))
+        await runtime.start()
+        try:
+            assert runtime.model_names() == ["tiny_detector"]
+            assert runtime.resolve("tiny_detector").model.version == 1
+            registry.set_alias("tiny_detector", "staging", 2)
+            await runtime.refresh()
+            assert runtime.resolve("tiny_detector", label="staging").model.version == 2
+            assert runtime.resolve("tiny_detector", version=1).model.version == 1
+            model, out = await runtime.infer("tiny_detector", _feeds(), label="staging")
+            assert (model.version, out.shape) == (2, (3, 2))
+            with pytest.raises(ModelNotLoaded, match="no version labelled 'canary'"):
+                runtime.resolve("tiny_detector", label="canary")
+            with pytest.raises(ModelNotLoaded, match="version 7"):
+                runtime.resolve("tiny_detector", version=7)
+            with pytest.raises(ModelNotLoaded, match="'nope' is not loaded"):
+                runtime.resolve("nope")
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(main())
+
+
+def test_swap_under_steady_load_fails_no_request(registry: MlflowRegistry) -> None:
+    async def main() -> tuple[list[int], int]:
+        runtime = ModelRuntime(registry, RuntimeSettings())
+        await runtime.start()
+        versions: list[int] = []
+        errors = 0
+        stop = asyncio.Event()
+
+        async def client() -> None:
+            nonlocal errors
+            while not stop.is_set():
+                try:
+                    model, _ = await runtime.infer("tiny_detector", _feeds(2))
+                    versions.append(model.version)
+                except Exception:
+                    errors += 1
+                await asyncio.sleep(0)
+
+        clients = [asyncio.create_task(client()) for _ in range(16)]
+        await asyncio.sleep(0.3)
+        for version in (2, 1, 2):  # three swaps under load
+            await asyncio.get_running_loop().run_in_executor(
+                None, registry.set_alias, "tiny_detector", CHAMPION, version
+            )
+            await runtime.refresh()
+            await asyncio.sleep(0.3)
+        stop.set()
+        await asyncio.gather(*clients)
+        await runtime.aclose()
+        return versions, errors
+
+    versions, errors = asyncio.run(main())
+    assert errors == 0
+    assert len(versions) > 500
+    assert versions[0] == 1
+    assert versions[-1] == 2
+    assert {1, 2} <= set(versions)
+
+
+def test_unreachable_registry_keeps_serving_and_recovers(registry: MlflowRegistry) -> None:
+    flaky = Flaky(registry)
+
+    async def main() -> None:
+        runtime = ModelRuntime(flaky, RuntimeSettings(poll_interval_s=0.05, max_backoff_s=0.2))  # type: ignore[arg-type]
+        await runtime.start()
+        try:
+            assert runtime.status.registry_ok
+            flaky.down = True
+            await asyncio.sleep(0.3)
+            assert not runtime.status.registry_ok
+            assert "unreachable" in runtime.status.last_error
+            _, out = await runtime.infer("tiny_detector", _feeds())  # still served
+            assert out.shape == (3, 2)
+            flaky.down = False
+            registry.set_alias("tiny_detector", CHAMPION, 2)
+            deadline = time.monotonic() + 5
+            while runtime.resolve("tiny_detector").model.version != 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert runtime.status.registry_ok
+            assert runtime.resolve("tiny_detector").model.version == 2
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(main())
+
+
+def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
+    """20 load/unload cycles of a multi-megabyte model grow resident memory by less than the model."""
+    registry = MlflowRegistry(settings)
+    big = big_candidate()
+    for _ in range(2):
+        registry.register(big)
+    registry.set_alias("tiny_detector", CHAMPION, 1)
+    size = len(big.onnx)
+    assert size > 2_000_000
+    process = psutil.Process()
+
+    retired: list[weakref.ref[LoadedModel]] = []
+
+    async def main() -> list[int]:
+        runtime = ModelRuntime(registry, RuntimeSettings())
+        await runtime.start()
+        rss: list[int] = []
+        for cycle in range(25):
+            retired.append(weakref.ref(runtime.resolve("tiny_detector").model))
+            registry.set_alias("tiny_detector", CHAMPION, 2 if cycle % 2 == 0 else 1)
+            await runtime.refresh()
+            await runtime.infer("tiny_detector", _feeds())
+            await asyncio.sleep(0.01)  # let the retired version drain
+            gc.collect()
+            rss.append(process.memory_info().rss)
+        await runtime.aclose()
+        return rss
+
+    rss = asyncio.run(main())
+    assert all(ref() is None for ref in retired), "an unloaded model version is still referenced"
+    growth = rss[-1] - rss[4]  # 20 cycles, after the first ones have warmed allocator arenas
+    assert growth < size, f"RSS grew {growth} bytes over 20 cycles; the model is {size} bytes"

@@ -32,10 +32,8 @@ def list_command(
         aliases = ", ".join(f"{a}=v{v}" for a, v in sorted(m["aliases"].items()))
         value = m["headline_value"]
         headline = f"{m['headline_metric']}={value:.4f}" if value is not None else "-"
-        typer.echo(
-            f"{m['name']:<20} {len(m['versions']):<9} {aliases:<28} {headline:<26} "
-            f"{m['data_kind']}:{m['data_name']}"
-        )
+        data = m["data_name"] if m["data_kind"] == "real" else m["data_kind"]
+        typer.echo(f"{m['name']:<20} {len(m['versions']):<9} {aliases:<28} {headline:<26} {data}")
 
 
 @app.command("alias")

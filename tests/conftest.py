@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from fortress.settings import RegistrySettings, Settings
+
+if TYPE_CHECKING:
+    from fortress.registry.mlflow_registry import MlflowRegistry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = (REPO_ROOT.parent / "shared" / "datasets").resolve()
@@ -42,11 +47,29 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def _home_from_template(home: Path, template: Path) -> Path:
+    (home / "registry").mkdir(parents=True)
+    shutil.copy(template, home / "registry" / "mlflow.db")
+    return home
+
+
+@pytest.fixture(scope="session")
+def new_registry(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Callable[[], MlflowRegistry]:
+    """Makes fresh real MLflow registries (SQLite, copied from the migrated template) for any scope."""
+    from fortress.registry.mlflow_registry import MlflowRegistry
+
+    def make() -> MlflowRegistry:
+        home = _home_from_template(tmp_path_factory.mktemp("home"), sqlite_template)
+        return MlflowRegistry(Settings(home=home))
+
+    return make
+
+
 @pytest.fixture
 def settings(tmp_path: Path, sqlite_template: Path) -> Settings:
-    home = tmp_path / "home"
-    (home / "registry").mkdir(parents=True)
-    shutil.copy(sqlite_template, home / "registry" / "mlflow.db")
+    home = _home_from_template(tmp_path / "home", sqlite_template)
     return Settings(
         home=home,
         datasets_dir=None,

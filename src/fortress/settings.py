@@ -11,6 +11,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fortress.runtime.settings import RuntimeSettings
+from fortress.server.settings import ServerSettings
+
 
 class RegistrySettings(BaseModel):
     tracking_uri: str | None = None
@@ -48,6 +51,8 @@ class Settings(BaseSettings):
     """Folder holding the real public datasets (see docs/DATASETS.md). Unset: the simulator stands in."""
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @property
     def registry_dir(self) -> Path:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
 import httpx
 
@@ -18,8 +19,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(cmd: Sequence[str], ready_url: str, timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def running(
+    cmd: Sequence[str],
+    ready_url: str,
+    timeout: float = 30.0,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``log``: where the process's stdout and stderr go (default: discarded)."""
+    with log.open("ab") if log is not None else nullcontext(subprocess.DEVNULL) as out:
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=out, env=env, cwd=cwd)
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from fortress.cli import datasets, docs, models, train, up
+from fortress.cli import datasets, docs, models, serve, train, up
 from fortress.errors import FortressError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 app.command("train")(train.train_command)
 app.command("up")(up.up_command)
+app.command("serve")(serve.serve_command)
 app.add_typer(models.app, name="models")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(docs.app, name="docs")

@@ -20,7 +20,7 @@ import numpy as np
 
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batching_settings import BatchingSettings
-from fortress.runtime.errors import DeadlineExceeded, ModelNotLoaded, Overloaded
+from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelNotLoaded, Overloaded
 from fortress.runtime.session import LoadedModel
 
 
@@ -80,6 +80,10 @@ class DynamicBatcher:
         if self._closed:
             raise ModelNotLoaded(f"{self.name} v{self.version} is unloading")
         rows = len(next(iter(feeds.values())))
+        if rows > self.settings.max_queue_rows:  # could never be queued: the caller's error, not load
+            raise BadTensor(
+                f"{self.name}: {rows} rows in one request; the limit is {self.settings.max_queue_rows}"
+            )
         if self._queued_rows + rows > self.settings.max_queue_rows:
             self._reject("queue_full")
             raise Overloaded(f"{self.name}: queue full ({self._queued_rows} rows waiting)")

@@ -9,6 +9,7 @@ An unreachable registry never stops serving what is loaded: the poll retries wit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import gc
 import logging
@@ -32,10 +33,8 @@ logger = logging.getLogger(__name__)
 
 def release_free_memory() -> None:
     """Hand freed heap pages back to the OS (glibc keeps them per thread arena otherwise)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,15 +217,16 @@ class ModelRuntime:
             fetched.spec, version, fetched.onnx_bytes(), fetched.info.tags[ONNX_SHA_TAG], options
         )
 
-    async def _retire(self, served: Served) -> None:
+    async def _retire(self, served: Served, *, collect: bool = True) -> None:
         await served.batcher.aclose()
         if self._metrics:
             self._metrics.loaded.labels(served.model.name, str(served.model.version)).set(0)
         logger.info("unloaded %s version %d", served.model.name, served.model.version)
         served.model.session = None
         del served
-        gc.collect()
-        release_free_memory()
+        if collect:
+            gc.collect()
+            release_free_memory()
 
     async def aclose(self) -> None:
         """Stop following the registry, drain every batcher, release the threads."""
@@ -234,7 +234,11 @@ class ModelRuntime:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
         table, self._table = self._table, {}
-        await asyncio.gather(*(self._retire(s) for e in table.values() for s in e.versions.values()))
+        await asyncio.gather(
+            *(self._retire(s, collect=False) for e in table.values() for s in e.versions.values())
+        )
         await asyncio.gather(*self._draining, return_exceptions=True)
+        gc.collect()
+        release_free_memory()
         self._executor.shutdown(wait=True)
         self._io.shutdown(wait=True)

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batcher import DynamicBatcher
 from fortress.runtime.batching_settings import BatchingSettings
-from fortress.runtime.errors import DeadlineExceeded, ModelFailed, Overloaded
+from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelFailed, Overloaded
 from fortress.runtime.session import LoadedModel
 from support.models import tiny_loaded
 
@@ -138,5 +138,15 @@ def test_closed_batcher_refuses_new_work(model: LoadedModel) -> None:
         await batcher.aclose()
         with pytest.raises(Exception, match="unloading"):
             await batcher.submit(_feeds(np.random.default_rng(4), 1))
+
+    asyncio.run(main())
+
+
+def test_request_larger_than_the_queue_is_the_callers_error(model: LoadedModel) -> None:
+    async def main() -> None:
+        batcher = DynamicBatcher.for_model(model, BatchingSettings(max_queue_rows=8))
+        with pytest.raises(BadTensor, match="9 rows in one request; the limit is 8"):
+            await batcher.submit(_feeds(np.random.default_rng(5), 9))
+        await batcher.aclose()
 
     asyncio.run(main())

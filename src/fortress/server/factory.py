@@ -1,0 +1,30 @@
+"""Build the model server app from settings: metrics registry, runtime, app.
+
+``app_from_env`` is the uvicorn app factory that each worker process calls when the server runs with
+several workers (``fortress serve --workers N``); its settings come from the environment, where the
+command put its options.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+
+from fortress.monitoring.runtime_metrics import RuntimeMetrics
+from fortress.registry.base import ModelRegistry
+from fortress.runtime.manager import ModelRuntime
+from fortress.server.app import create_app
+from fortress.settings import Settings
+
+
+def build_app(settings: Settings, registry: ModelRegistry) -> Starlette:
+    metrics_registry = CollectorRegistry(auto_describe=True)
+    runtime = ModelRuntime(registry, settings.runtime, RuntimeMetrics(metrics_registry))
+    return create_app(runtime, settings.server, metrics_registry)
+
+
+def app_from_env() -> Starlette:
+    from fortress.registry.mlflow_registry import MlflowRegistry
+
+    settings = Settings()
+    return build_app(settings, MlflowRegistry(settings))

@@ -173,3 +173,33 @@ def test_two_workers_share_the_ports_and_stop_cleanly(trained_home: Path) -> Non
         server.proc.send_signal(signal.SIGTERM)
         assert_stopped_cleanly(server, children, int(server.url.rsplit(":", 1)[1]))
         assert "Traceback" not in server.output()
+
+
+def readme_curls() -> list[str]:
+    """The README's curl examples against a running `fortress serve` (continuation lines joined)."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    commands: list[str] = []
+    for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+        joined = block.replace("\\\n", " ")
+        commands += [line.split("  #")[0].strip() for line in joined.splitlines() if line.startswith("curl ")]
+    return commands
+
+
+def test_readme_curl_examples_work(trained_home: Path) -> None:
+    import shlex
+
+    commands = readme_curls()
+    assert len(commands) >= 3
+    bodies = []
+    with serve(trained_home) as server:
+        address = server.url.removeprefix("http://")
+        for command in commands:
+            argv = [a.replace("localhost:8501", address) for a in shlex.split(command)]
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+            bodies.append(orjson.loads(out.stdout))
+    assert all("error" not in body for body in bodies), bodies
+    assert bodies[0]["model_version_status"][0]["state"] == "AVAILABLE"
+    assert len(bodies[1]["predictions"]) == 1
+    assert bodies[2]["name"] == "dga_detector"

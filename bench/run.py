@@ -1,66 +1,36 @@
-"""`make bench`: ONNX Runtime cost of each champion model, batch 1 vs batch 64, in one run.
+"""`make bench`: every benchmark in one run, or the one named.
 
-The baseline is each model's own batch-1 call measured in the same run; the report is the per-row
-speed-up of batching (ratio), plus absolute microseconds for orientation. Later issues add the model
-server and gateway benchmarks here. Bounded: ~0.3 s of calls per model and batch size.
+python -m bench.run                      # runtime micro-benchmark, then the model-server benchmark
+python -m bench.run runtime              # ONNX Runtime batch 1 vs 64 per registered champion
+python -m bench.run serving [--help]     # floor vs `fortress serve` vs MLServer (docs/BENCHMARKS.md)
 """
 
 from __future__ import annotations
 
 import sys
-import time
+from collections.abc import Callable
 
-import numpy as np
+from bench import runtime_micro
+from bench.serving import main as serving
 
-from fortress.catalog.spec import PROBABILITIES_OUTPUT
-from fortress.registry.mlflow_registry import MlflowRegistry
-from fortress.settings import Settings
-
-BUDGET_S = 0.3
-
-
-def _example_rows(inputs: list[object], n: int) -> dict[str, np.ndarray]:
-    feeds: dict[str, np.ndarray] = {}
-    for tensor in inputs:
-        name, dtype, shape = tensor.name, tensor.type, tensor.shape  # type: ignore[attr-defined]
-        dims = [n, *[d if isinstance(d, int) else 1 for d in shape[1:]]]
-        if "string" in dtype:
-            feeds[name] = np.full(dims, "example.com/login", dtype=object)
-        else:
-            feeds[name] = np.random.default_rng(0).random(dims, dtype=np.float32)
-    return feeds
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
+    "runtime": lambda argv: runtime_micro.main(),
+    "serving": serving.main,
+}
 
 
-def _per_row_us(session: object, feeds: dict[str, np.ndarray], rows: int) -> float:
-    run = session.run  # type: ignore[attr-defined]
-    run([PROBABILITIES_OUTPUT], feeds)
-    calls, started = 0, time.perf_counter()
-    while time.perf_counter() - started < BUDGET_S:
-        run([PROBABILITIES_OUTPUT], feeds)
-        calls += 1
-    return (time.perf_counter() - started) / calls / rows * 1e6
-
-
-def main() -> int:
-    import onnxruntime as ort
-
-    registry = MlflowRegistry(Settings())
-    names = registry.model_names()
-    if not names:
-        print("no models registered: run `make run` (or `make train`) first", file=sys.stderr)
-        return 1
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 3
-    print(f"{'model':<20} {'batch1 us/row':>14} {'batch64 us/row':>15} {'speed-up':>9}")
-    for name in names:
-        fetched = registry.fetch(name, "champion")
-        session = ort.InferenceSession(fetched.onnx_bytes(), options, providers=["CPUExecutionProvider"])
-        one = _per_row_us(session, _example_rows(session.get_inputs(), 1), 1)
-        many = _per_row_us(session, _example_rows(session.get_inputs(), 64), 64)
-        print(f"{name:<20} {one:>14.1f} {many:>15.1f} {one / many:>8.1f}x")
-    return 0
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in BENCHMARKS:
+        return BENCHMARKS[argv[0]](argv[1:])
+    if argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    print("== runtime: ONNX Runtime batch 1 vs 64 ==", flush=True)
+    if runtime_micro.main() != 0:
+        print("runtime micro-benchmark skipped (no registered models here)", flush=True)
+    print("\n== serving: floor vs fortress serve vs MLServer ==", flush=True)
+    return serving.main([])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

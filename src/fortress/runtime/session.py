@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from fortress.catalog.spec import PROBABILITIES_OUTPUT, InputTensor, ModelSpec
 from fortress.runtime.errors import BadTensor, ModelFailed
 
 WARMUP_ROWS = (1, 8)
+WARMUP_TIMINGS = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,8 @@ class LoadedModel:
     session: Any  # onnxruntime.InferenceSession
     size_bytes: int
     inputs: dict[str, InputTensor] = field(default_factory=dict)
+    batch1_seconds: float = 0.0
+    """Median cost of a one-row call, measured at warm-up (decides whether idle calls run inline)."""
 
     def __post_init__(self) -> None:
         self.inputs = {t.name: t for t in self.spec.inputs}
@@ -86,6 +90,13 @@ class LoadedModel:
             out = self.run(self.example_feeds(rows))
             if out.shape != (rows, len(self.spec.labels)):
                 raise ModelFailed(f"{self.name} v{self.version}: warm-up gave shape {out.shape}")
+        one = self.example_feeds(1)
+        timings = []
+        for _ in range(WARMUP_TIMINGS):
+            started = time.perf_counter()
+            self.run(one)
+            timings.append(time.perf_counter() - started)
+        self.batch1_seconds = sorted(timings)[len(timings) // 2]
 
 
 def load_session(onnx: bytes, options: SessionOptions) -> Any:

@@ -38,7 +38,7 @@ def test_hundreds_of_concurrent_callers_get_exactly_their_rows(model: LoadedMode
 
     async def main() -> list[np.ndarray]:
         batcher = DynamicBatcher.for_model(
-            model, BatchingSettings(max_batch_size=32), metrics=RuntimeMetrics(registry)
+            model, BatchingSettings(max_batch_size=32, inline_below_us=0), metrics=RuntimeMetrics(registry)
         )
         try:
             return await asyncio.gather(*(batcher.submit(r) for r in requests))
@@ -150,3 +150,20 @@ def test_request_larger_than_the_queue_is_the_callers_error(model: LoadedModel) 
         await batcher.aclose()
 
     asyncio.run(main())
+
+
+def test_cheap_idle_model_runs_inline_with_the_same_results(model: LoadedModel) -> None:
+    rng = np.random.default_rng(6)
+    requests = [_feeds(rng, 3) for _ in range(20)]
+    assert model.batch1_seconds > 0
+
+    async def main() -> list[np.ndarray]:
+        batcher = DynamicBatcher.for_model(model, BatchingSettings(inline_below_us=10**9))
+        try:
+            return [await batcher.submit(r) for r in requests]  # sequential: always idle
+        finally:
+            assert batcher._task is None  # never needed the queue loop
+            await batcher.aclose()
+
+    for request, got in zip(requests, asyncio.run(main()), strict=True):
+        np.testing.assert_allclose(got, model.run(request), atol=1e-6)

@@ -1,0 +1,1 @@
+"""Model-server benchmark: the floor, `fortress serve` and MLServer under the same wrk load."""

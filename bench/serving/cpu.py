@@ -63,7 +63,7 @@ def others_cores(before: Sample | None, after: Sample | None) -> float | None:
     return max(0.0, (after.machine_busy_s - before.machine_busy_s - ours) / (after.at - before.at))
 
 
-def wait_for_quiet(pgid: int, max_wait_s: float = 15.0, window_s: float = 1.0) -> float | None:
+def wait_for_quiet(pgid: int, max_wait_s: float = 5.0, window_s: float = 1.0) -> float | None:
     """Wait (at most ``max_wait_s``) for a ``window_s`` in which others use < QUIET_CORES; their last
     measured use in cores."""
     deadline = time.monotonic() + max_wait_s

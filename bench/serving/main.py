@@ -87,7 +87,10 @@ def _extra_jobs(model: ModelArtifacts, serve_help: str | None) -> list[Job]:
     if serve_help is not None:
         if "--workers" in serve_help:
             extras.append(targets.fortress(model, free_port(), workers=2))
-        extras.append(targets.fortress(model, free_port(), max_batch_size=1))
+        always = "every request through the batcher: INLINE_BELOW_US=0"
+        extras.append(targets.fortress(model, free_port(), settings=targets.ALWAYS_BATCHER, variant=always))
+        off = "batching off: MAX_BATCH_SIZE=1"
+        extras.append(targets.fortress(model, free_port(), settings=targets.BATCHING_OFF, variant=off))
     return [Job(target, (EXTRA_CONCURRENCY,), extra=True) for target in extras]
 
 

@@ -32,8 +32,8 @@ class Goal:
 
 
 GOALS = (
-    Goal("c=64, batching on: (b) ≥ 1.3× the floor", 64, "floor", 1.3),
-    Goal("c=64, batching on: (b) ≥ 5× MLServer's best configuration", 64, "mlserver", 5.0),
+    Goal("c=64, batching on (defaults): (b) ≥ 1.3× the floor", 64, "floor", 1.3),
+    Goal("c=64, batching on (defaults): (b) ≥ 5× MLServer's best configuration", 64, "mlserver", 5.0),
     Goal("c=1: (b) ≥ 0.8× the floor", 1, "floor", 0.8),
 )
 
@@ -138,6 +138,21 @@ def verdicts(outcome: Outcome) -> list[str]:
     return lines
 
 
+def variant_ratios(outcome: Outcome) -> list[str]:
+    """Each extra `fortress serve` row against the compared floor and MLServer's best."""
+    lines = []
+    for point in outcome.extras:
+        if point.key != "fortress":
+            continue
+        floor = best(outcome.points, "floor", point.concurrency)
+        peer = best(outcome.points, "mlserver", point.concurrency)
+        lines.append(
+            f"- {point.label}, c={point.concurrency}: {point.requests_per_s:,.0f} req/s = "
+            f"{_ratio(point, floor)} the floor, {_ratio(point, peer)} MLServer's best"
+        )
+    return lines
+
+
 def _missing(outcome: Outcome, ours: Point | None, other: str) -> str:
     key = "fortress" if ours is None else other
     failed = [text for k, text in outcome.failures if k == key]
@@ -154,7 +169,7 @@ def render(outcome: Outcome, plan: LoadPlan) -> str:
     lines += [
         f"- load: wrk, 1 thread, c connections, 127.0.0.1, one row per request; {plan.warmup_s:g} s "
         f"warm-up then {plan.duration_s:g} s per point; all servers up at once, measured in turn at each "
-        f"concurrency, {plan.rounds} rounds, best round kept; this serving run took "
+        f"concurrency, {plan.rounds} round(s), best round kept; this serving run took "
         f"{outcome.seconds / 60:.1f} min",
         f"- reproduce: {COMMAND}",
         "",
@@ -170,6 +185,10 @@ def render(outcome: Outcome, plan: LoadPlan) -> str:
             "those figures are low; see the last column below.",
         ]
     lines += ["", "Targets (issue 3):", "", *verdicts(outcome), ""]
+    variants = variant_ratios(outcome)
+    if variants:
+        lines += ["Other `fortress serve` configurations (extra rows, not the targets' condition):", ""]
+        lines += [*variants, ""]
     lines += [f"- {key} unavailable: {why}" for key, why in outcome.unavailable.items()]
     lines += [f"- failed: {text}" for _, text in outcome.failures]
     lines += ["", "Every point measured:", "", *detail_table([*outcome.points, *outcome.extras]), "", END]

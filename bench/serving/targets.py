@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,15 +68,26 @@ def floor(model: ModelArtifacts, port: int, workers: int = 1, cached: bool = Fal
     )
 
 
-def fortress(model: ModelArtifacts, port: int, workers: int = 1, max_batch_size: int | None = None) -> Target:
+BATCHING_OFF = {"FORTRESS_RUNTIME__BATCHING__MAX_BATCH_SIZE": "1"}
+ALWAYS_BATCHER = {"FORTRESS_RUNTIME__BATCHING__INLINE_BELOW_US": "0"}
+"""Cheap idle models run inline on the event loop by default; this sends every request through the
+dynamic batcher instead."""
+
+
+def fortress(
+    model: ModelArtifacts,
+    port: int,
+    workers: int = 1,
+    settings: Mapping[str, str] | None = None,
+    variant: str = "",
+) -> Target:
+    """`fortress serve` (b); ``settings``: ``FORTRESS_*`` variables on top of the defaults."""
     argv = [str(PYTHON.with_name("fortress")), "serve", "--models", model.name]
     argv += ["--rest-port", str(port), "--grpc-port", "0", "--workers", str(workers)]
-    env = clean_env(FORTRESS_HOME=str(model.home))
-    if max_batch_size is not None:
-        env["FORTRESS_RUNTIME__BATCHING__MAX_BATCH_SIZE"] = str(max_batch_size)
+    env = clean_env(FORTRESS_HOME=str(model.home), **(settings or {}))
     details = [f"{workers} workers"] if workers > 1 else []
-    if max_batch_size == 1:
-        details.append("batching off")
+    if variant:
+        details.append(variant)
     suffix = f" ({', '.join(details)})" if details else ""
     return Target(
         key="fortress",

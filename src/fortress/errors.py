@@ -8,6 +8,8 @@ from typing import ClassVar
 
 class ErrorKind(StrEnum):
     INVALID = "invalid"
+    UNPROCESSABLE = "unprocessable"
+    """Well-formed request whose values cannot be used (bad feature values): 422 where HTTP has it."""
     NOT_FOUND = "not_found"
     UNAVAILABLE = "unavailable"
     OVERLOADED = "overloaded"
@@ -25,6 +27,10 @@ class FortressError(Exception):
 
 class InvalidInput(FortressError):
     kind = ErrorKind.INVALID
+
+
+class Unprocessable(InvalidInput):
+    kind = ErrorKind.UNPROCESSABLE
 
 
 class NotFound(FortressError):
@@ -67,3 +73,15 @@ class ParityError(FortressError):
 
 class RegistryError(FortressError):
     kind = ErrorKind.UNAVAILABLE
+
+
+class Unauthorized(FortressError):
+    """No valid credentials (missing, malformed, expired or unknown): 401."""
+
+    kind = ErrorKind.UNAUTHORIZED
+
+
+class Forbidden(FortressError):
+    """Valid credentials without the scope the operation needs: 403."""
+
+    kind = ErrorKind.FORBIDDEN

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fortress.gateway.settings import GatewaySettings
 from fortress.runtime.settings import RuntimeSettings
 from fortress.server.settings import ServerSettings
 
@@ -42,7 +43,11 @@ class TrainingSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="FORTRESS_", env_nested_delimiter="__", extra="ignore", frozen=True
+        env_prefix="FORTRESS_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     home: Path = Path(".fortress")
@@ -53,6 +58,7 @@ class Settings(BaseSettings):
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @property
     def registry_dir(self) -> Path:

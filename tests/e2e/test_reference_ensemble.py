@@ -1,32 +1,97 @@
 """The whole reference ensemble on the real datasets, through the real command line.
 
 One registry is trained once per session (``fortress up`` with FORTRESS_DATASETS_DIR set trains what
-is missing, i.e. all twelve) and then inspected by the other commands.
+is missing, i.e. all twelve, then serves the gateway: the curl it prints is run, then Ctrl-C) and then
+inspected by the other commands.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
 from fortress.catalog import model_names
 from support.cli import fortress, one_error_line
+from support.up_process import fortress_up
+
+
+@dataclass(frozen=True, slots=True)
+class FirstUp:
+    home: Path
+    output: str
+    answer: dict[str, Any]
+    """What the printed curl command got back."""
+    key: str
 
 
 @pytest.fixture(scope="module")
-def trained_home(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path) -> Path:
+def first_up(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path) -> FirstUp:
     home = tmp_path_factory.mktemp("ensemble")
-    result = fortress(home, "up", env={"FORTRESS_DATASETS_DIR": str(shared_datasets)}, timeout=1200)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "training 12 on" in result.stderr
+    with fortress_up(home, env={"FORTRESS_DATASETS_DIR": str(shared_datasets)}, timeout=1500) as up:
+        key = up.api_key()
+        assert key is not None, up.output()
+        curl = subprocess.run(up.curl(), capture_output=True, text=True, timeout=60, check=True)
+        answer = json.loads(curl.stdout)
+        readme = readme_gateway_curl(up.url, key, home)
+        again = json.loads(
+            subprocess.run(readme, capture_output=True, text=True, timeout=60, check=True).stdout
+        )
+        assert again["investigation_id"] == answer["investigation_id"]
+        assert up.stop() == 0, up.output()[-3000:]
+        output = up.output()
+    assert "Traceback" not in output, output[-3000:]
+    return FirstUp(home, output, answer, key)
+
+
+@pytest.fixture(scope="module")
+def trained_home(first_up: FirstUp) -> Path:
+    return first_up.home
+
+
+def readme_gateway_curl(url: str, key: str, home: Path) -> list[str]:
+    """The README's gateway curl, pointed at this gateway, its key and its FORTRESS_HOME."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+        joined = block.replace("\\\n", " ")
+        for line in joined.splitlines():
+            if line.startswith("curl ") and "127.0.0.1:8000" in line:
+                argv = shlex.split(line.split("  #")[0])
+                return [
+                    a.replace("http://127.0.0.1:8000", url)
+                    .replace("fk_…", key)
+                    .replace(".fortress/", f"{home}/")
+                    for a in argv
+                ]
+    raise AssertionError("README has no gateway curl example")
+
+
+def test_up_trains_all_twelve_then_serves_them_through_the_printed_curl(first_up: FirstUp) -> None:
+    output = first_up.output
+    assert "training 12 on" in output
     for name in model_names():
-        assert re.search(rf"^\[\d+/12\] {name}$", result.stderr, re.M), name
-    assert "total:" not in result.stdout  # `up` prints the models table, not the train summary
-    return home
+        assert re.search(rf"^\[\d+/12\] {name}$", output, re.M), name
+    assert "Fortress gateway on http://127.0.0.1:" in output
+    assert "gateway stopped" in output
+    answer = first_up.answer
+    assert set(answer["predictions"]) == set(model_names())
+    assert answer["degraded"] is False
+    assert answer["unavailable"] == {}
+    assert answer["ensemble"]["verdict"] in {"benign", "suspicious", "malicious"}
+    for name, prediction in answer["predictions"].items():
+        assert (prediction["version"], prediction["route"]) == (1, "champion"), name
+        assert abs(sum(prediction["probabilities"].values()) - 1.0) < 1e-4, name
+        assert 0.0 <= prediction["risk"] <= 1.0
+    weightless = {d["model"] for d in answer["ensemble"]["drivers"]} ^ set(model_names())
+    assert weightless == set(answer["ensemble"]["abstained"]) == {"writing_style"}
 
 
 def test_all_twelve_registered_as_champions_on_real_or_simulated_data(trained_home: Path) -> None:
@@ -46,11 +111,16 @@ def test_all_twelve_registered_as_champions_on_real_or_simulated_data(trained_ho
     assert models["dga_detector"]["versions"][0]["metrics"]["group_holdout_roc_auc"] > 0.5
 
 
-def test_second_up_reuses_the_registry(trained_home: Path) -> None:
-    result = fortress(trained_home, "up")
-    assert result.returncode == 0, result.stderr
-    assert "reusing it" in result.stderr
-    assert "threat_classifier" in result.stdout
+def test_second_up_reuses_the_registry_and_the_key(first_up: FirstUp) -> None:
+    with fortress_up(first_up.home) as up:
+        assert up.api_key() is None  # the first start's key still works; no new one is printed
+        body = json.loads((first_up.home / "example-investigation.json").read_text())
+        response = httpx.post(f"{up.url}/api/v1/inference", json=body, headers={"X-API-Key": first_up.key})
+        assert response.status_code == 200, response.text
+        assert response.json()["predictions"].keys() == first_up.answer["predictions"].keys()
+        assert "fortress keys create" in up.output()
+        assert up.stop() == 0
+    assert "reusing it" in up.output()
 
 
 def test_retraining_registers_staging_then_alias_and_fetch(

@@ -3,17 +3,12 @@ finishes in-flight requests on SIGTERM, exits 0 and leaves no process behind (on
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import signal
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,11 +17,10 @@ import orjson
 import psutil
 import pytest
 
-from support.cli import FORTRESS, fortress
-from support.processes import free_port, running
+from support.cli import fortress
+from support.serve_process import HAS_GRPC, Server, serve
 
 MODEL = "identity_correlator"
-HAS_GRPC = importlib.util.find_spec("fortress.server.grpc_v2") is not None
 
 
 @pytest.fixture(scope="module")
@@ -36,34 +30,6 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = fortress(home, "train", "--models", f"{MODEL},dga_detector", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return home
-
-
-@dataclass(frozen=True, slots=True)
-class Server:
-    proc: subprocess.Popen[bytes]
-    url: str
-    grpc_port: int
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@contextmanager
-def serve(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    rest, grpc = free_port(), free_port() if HAS_GRPC else 0
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FORTRESS_")}, **(env or {})}
-    env["FORTRESS_HOME"] = str(home)
-    cmd = [FORTRESS, "serve", "--rest-port", str(rest), "--grpc-port", str(grpc), *args]
-    url = f"http://127.0.0.1:{rest}"
-    log = home / f"serve-{rest}.log"
-    with running(cmd, f"{url}/health/live", timeout=90, env=env, cwd=home, log=log) as proc:
-        server = Server(proc, url, grpc, log)
-        deadline = time.monotonic() + 60
-        while httpx.get(f"{url}/health/ready").status_code != 200:
-            assert time.monotonic() < deadline, server.output()
-            time.sleep(0.2)
-        yield server
 
 
 def feature_count(server: Server) -> int:
@@ -183,7 +149,11 @@ def readme_curls() -> list[str]:
     commands: list[str] = []
     for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
         joined = block.replace("\\\n", " ")
-        commands += [line.split("  #")[0].strip() for line in joined.splitlines() if line.startswith("curl ")]
+        commands += [
+            line.split("  #")[0].strip()
+            for line in joined.splitlines()
+            if line.startswith("curl ") and "localhost:8501" in line
+        ]
     return commands
 
 

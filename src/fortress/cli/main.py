@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from fortress.cli import datasets, docs, models, serve, train, up
+from fortress.cli import datasets, docs, keys, models, serve, train, up
 from fortress.errors import FortressError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command("serve")(serve.serve_command)
 app.add_typer(models.app, name="models")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(docs.app, name="docs")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

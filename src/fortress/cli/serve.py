@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from types import FrameType
 from typing import Annotated, Any
 
 import typer
+from pydantic import SecretStr
 
 from fortress.cli.common import load_settings, open_registry, progress
 from fortress.errors import UnknownModel
@@ -15,7 +17,6 @@ from fortress.server.settings import ServerSettings
 from fortress.settings import Settings
 
 APP_FACTORY = "fortress.server.factory:app_from_env"
-WORKER_SECTIONS = ("server", "runtime")
 
 
 def serve_command(
@@ -62,13 +63,13 @@ def serve_command(
     }
     # uvicorn handles SIGTERM/SIGINT while it runs (stop accepting, finish in-flight requests, run the
     # lifespan shutdown), then re-raises the signal it caught: a SIGTERM is then a clean exit (0).
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     if server.workers == 1:
         from fortress.server.factory import build_app
 
         uvicorn.run(build_app(settings, registry), **options)
     else:
-        _export_to_workers(settings)
+        export_to_workers(settings, ("server", "runtime"))
         uvicorn.run(APP_FACTORY, factory=True, workers=server.workers, **options)
 
 
@@ -90,16 +91,28 @@ def _settings(
     return settings.model_copy(update={"server": server, "runtime": runtime})
 
 
-def _export_to_workers(settings: Settings) -> None:
+def export_to_workers(settings: Settings, sections: tuple[str, ...]) -> None:
     """Worker processes rebuild their settings from the environment (uvicorn's app factory takes no
-    arguments): hand them this command's server and runtime sections, replacing nested variables."""
+    arguments): hand them this command's ``sections`` of the settings, replacing nested variables."""
     for key in list(os.environ):
-        if key.upper().startswith(tuple(f"FORTRESS_{s.upper()}__" for s in WORKER_SECTIONS)):
+        if key.upper().startswith(tuple(f"FORTRESS_{s.upper()}__" for s in sections)):
             del os.environ[key]
-    os.environ["FORTRESS_SERVER"] = settings.server.model_dump_json()
-    os.environ["FORTRESS_RUNTIME"] = settings.runtime.model_dump_json()
+    for section in sections:
+        values = _revealed(getattr(settings, section).model_dump())
+        os.environ[f"FORTRESS_{section.upper()}"] = json.dumps(values, default=str)
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _revealed(value: Any) -> Any:
+    """Settings as plain values, secrets included (workers need them; JSON dumps would mask them)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_revealed(v) for v in value]
+    return value
+
+
+def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     progress("stopped (SIGTERM)")
     raise SystemExit(0)

@@ -1,33 +1,137 @@
-"""``fortress up``: the main job. Today it makes sure the reference ensemble is trained and shows it;
-the gateway work (issue 4) makes it serve the ensemble as well."""
+"""``fortress up``: the main job. Train the reference ensemble if the registry lacks it, then serve
+the ensemble gateway and print how to call it."""
 
 from __future__ import annotations
 
+import shlex
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
 import typer
 
 from fortress.cli.common import load_settings, open_registry, progress
+from fortress.cli.serve import exit_on_sigterm, export_to_workers
+from fortress.gateway.settings import GatewaySettings
+from fortress.registry.base import ModelRegistry
+from fortress.settings import Settings
+
+APP_FACTORY = "fortress.gateway.factory:app_from_env"
+UP_KEY_NAME = "fortress-up"
 
 
-def up_command() -> None:
-    """Train the reference ensemble if the registry has none, then show what is registered."""
+def up_command(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", min=0, max=65535, help="Port (default 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Gateway processes sharing the port.")
+    ] = None,
+    train: Annotated[
+        bool, typer.Option("--train/--no-train", help="Train missing reference models first.")
+    ] = True,
+) -> None:
+    """Train the reference ensemble if the registry has none, then serve the gateway until Ctrl-C."""
+    import uvicorn
+
+    settings = load_settings()
+    given = {"host": host, "port": port, "workers": workers}
+    gateway = GatewaySettings.model_validate(
+        {**settings.gateway.model_dump(), **{k: v for k, v in given.items() if v is not None}}
+    )
+    settings = settings.model_copy(update={"gateway": gateway})
+    registry = open_registry(settings)
+    if train:
+        _train_missing(settings, registry)
+    key_line = _api_key_line(settings)
+    example = _write_example(settings, registry)
+    url = f"http://{gateway.host}:{gateway.port}"
+    _print_instructions(url, key_line, example, settings)
+    options: dict[str, Any] = {
+        "host": gateway.host,
+        "port": gateway.port,
+        "loop": "auto",
+        "http": "auto",
+        "lifespan": "on",
+        "access_log": False,
+        "timeout_graceful_shutdown": gateway.graceful_shutdown_s,
+    }
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
+    if gateway.workers == 1:
+        from fortress.gateway.factory import build_app
+
+        uvicorn.run(build_app(settings, registry), **options)
+    else:
+        export_to_workers(settings, ("gateway", "runtime"))
+        uvicorn.run(APP_FACTORY, factory=True, workers=gateway.workers, **options)
+    progress("gateway stopped")
+
+
+def _train_missing(settings: Settings, registry: ModelRegistry) -> None:
     from fortress.catalog import resolve_models
-    from fortress.cli.models import list_command
     from fortress.training.gates import load_gates
     from fortress.training.run import train_and_register
 
-    settings = load_settings()
-    registry = open_registry(settings)
     registered = set(registry.model_names())
     missing = [s for s in resolve_models(None) if s.name not in registered]
-    if missing:
-        where = settings.datasets_dir or "the simulator (set FORTRESS_DATASETS_DIR for real data)"
-        progress(f"registry has {len(registered)} of 12 models; training {len(missing)} on {where}")
-        gates = load_gates(settings.training.thresholds_file)
-        summary = train_and_register(missing, settings, settings.datasets_dir, registry, gates, progress)
-        if summary.failures:
-            for message in summary.failures.values():
-                typer.echo(f"error: {message}", err=True)
-            raise typer.Exit(1)
-    else:
+    if not missing:
         progress("registry already holds the reference ensemble; reusing it")
-    list_command(as_json=False)
+        return
+    where = settings.datasets_dir or "the simulator (set FORTRESS_DATASETS_DIR for real data)"
+    progress(f"registry has {len(registered)} of 12 models; training {len(missing)} on {where}")
+    gates = load_gates(settings.training.thresholds_file)
+    summary = train_and_register(missing, settings, settings.datasets_dir, registry, gates, progress)
+    if summary.failures:
+        for message in summary.failures.values():
+            typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(1)
+
+
+def _api_key_line(settings: Settings) -> str | None:
+    """A fresh key on first start (printed once); later starts point at ``fortress keys``."""
+    if not settings.gateway.auth.enabled:
+        return None
+    from fortress.gateway.platform import key_store
+
+    store = key_store(settings)
+    if any(r.name == UP_KEY_NAME and not r.revoked for r in store.list()):
+        return None
+    record, key = store.create(UP_KEY_NAME, ["inference", "admin"])
+    progress(f"created API key {record.key_id} (scopes inference, admin); it is shown only now")
+    return key
+
+
+def _write_example(settings: Settings, registry: ModelRegistry) -> Path:
+    from fortress.catalog import get_spec, resolve_models
+    from fortress.gateway.example import example_investigation
+
+    names = settings.gateway.models or registry.model_names()
+    reference = {s.name for s in resolve_models(None)}
+    specs = [get_spec(n) for n in names if n in reference]
+    path = settings.home / "example-investigation.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = example_investigation(specs, "inv-example-0001")
+    path.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))
+    return path.resolve()
+
+
+def _print_instructions(url: str, key: str | None, example: Path, settings: Settings) -> None:
+    auth = settings.gateway.auth.enabled
+    header = f"-H {shlex.quote('X-API-Key: ' + (key or '$FORTRESS_API_KEY'))} " if auth else ""
+    lines = [f"Fortress gateway on {url} (API docs: {url}/docs; Ctrl-C stops it)"]
+    if auth and key:
+        lines.append(f"API key (shown once, keep it): {key}")
+    elif auth:
+        lines.append(
+            "API key: the one printed at the first start, or make one with "
+            "`fortress keys create --name me`; then export FORTRESS_API_KEY=<key>"
+        )
+    lines += [
+        "Try an investigation over every model:",
+        f"  curl -s {url}/api/v1/inference {header}-H 'Content-Type: application/json' "
+        f"-d @{shlex.quote(str(example))}",
+    ]
+    for line in lines:
+        typer.echo(line)

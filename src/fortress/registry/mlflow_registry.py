@@ -92,6 +92,7 @@ class MlflowRegistry:
                     signature=signature,
                     pip_requirements=["onnxruntime>=1.32"],
                     registered_model_name=name,
+                    save_as_external_data=False,  # one self-contained file, byte-identical to ours
                 )
         version = int(logged.registered_model_version)
         for key, value in tags.items():

@@ -79,6 +79,11 @@ class ModelRuntime:
     def model_names(self) -> list[str]:
         return sorted(self._table)
 
+    @property
+    def table(self) -> Mapping[str, ModelEntry]:
+        """What is loaded now. Replaced (never mutated) on every swap: identity tells of a change."""
+        return self._table
+
     def entry(self, name: str) -> ModelEntry:
         try:
             return self._table[name]

@@ -23,6 +23,7 @@ from fortress.runtime.errors import Overloaded
 HTTP_STATUS: Mapping[ErrorKind, int] = MappingProxyType(
     {
         ErrorKind.INVALID: 400,
+        ErrorKind.UNPROCESSABLE: 400,
         ErrorKind.UNAUTHORIZED: 401,
         ErrorKind.FORBIDDEN: 403,
         ErrorKind.NOT_FOUND: 404,

@@ -19,6 +19,7 @@ class BadV2Request(InvalidInput):
 
 GRPC_CODE: dict[ErrorKind, str] = {
     ErrorKind.INVALID: "INVALID_ARGUMENT",
+    ErrorKind.UNPROCESSABLE: "INVALID_ARGUMENT",
     ErrorKind.NOT_FOUND: "NOT_FOUND",
     ErrorKind.OVERLOADED: "RESOURCE_EXHAUSTED",
     ErrorKind.TIMEOUT: "DEADLINE_EXCEEDED",

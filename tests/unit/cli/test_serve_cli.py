@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fortress.cli.serve import _export_to_workers, _settings
+from fortress.cli.serve import _settings, export_to_workers
 from fortress.settings import Settings
 from support.cli import fortress, one_error_line
 
@@ -42,7 +42,7 @@ def test_workers_rebuild_the_command_settings_from_the_environment(monkeypatch: 
     assert command.server.max_body_bytes == 2048
     assert command.runtime.models == ["a", "b"]
 
-    _export_to_workers(command)
+    export_to_workers(command, ("server", "runtime"))
     worker = Settings()
     assert worker.server == command.server
     assert worker.runtime == command.runtime

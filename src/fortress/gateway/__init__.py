@@ -1,0 +1,1 @@
+"""The ensemble gateway: the investigation inference API in front of the models."""

@@ -1,0 +1,129 @@
+"""The gateway's HTTP endpoints: translate requests into calls on the platform's services and back.
+
+The inference endpoints read the raw body and validate it with the request models' compiled
+validators (no per-request FastAPI body machinery); their OpenAPI entries still name those models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse, Response
+
+from fortress.gateway.http_errors import JSON, validation_error
+from fortress.gateway.platform import GatewayPlatform
+from fortress.gateway.schema import (
+    BATCH_REQUEST,
+    REQUEST,
+    BatchResponse,
+    ErrorBody,
+    InferenceResponse,
+)
+from fortress.gateway.status import health, models_overview, ready
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "Malformed JSON, unknown model, too many investigations"),
+        (401, "Missing or invalid credentials"),
+        (403, "Credentials lack the scope"),
+        (413, "Body too large"),
+        (415, "Not JSON"),
+        (422, "Invalid feature groups or values (names group, field and reason)"),
+        (429, "Rate limited (see Retry-After)"),
+    )
+}
+
+
+def _body_schema(name: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+class Endpoints:
+    def __init__(self, platform: GatewayPlatform) -> None:
+        self.platform = platform
+        self.service = platform.service
+
+    async def inference(self, request: Request) -> Response:
+        """Run one investigation through the ensemble."""
+        principal = await self.platform.admit(request.headers, "inference")
+        body = await _json_body(request)
+        try:
+            parsed = REQUEST.validate_json(body)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        return Response(await self.service.infer(parsed, principal.id), media_type=JSON)
+
+    async def inference_batch(self, request: Request) -> Response:
+        """Run many investigations in one call; results come back in request order."""
+        principal = await self.platform.admit(request.headers, "inference")
+        body = await _json_body(request)
+        try:
+            parsed = BATCH_REQUEST.validate_json(body)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        return Response(await self.service.infer_batch(parsed.investigations, principal.id), media_type=JSON)
+
+    async def models(self, request: Request) -> Response:
+        """The served models: versions, routes, feature groups and input fields."""
+        await self.platform.admit(request.headers, "inference")
+        return Response(orjson.dumps(models_overview(self.service)), media_type=JSON)
+
+    async def health(self, request: Request) -> Response:
+        """Per-model availability, backends, cache and event sink: ``healthy`` or ``degraded``."""
+        await self.platform.admit_ops(request.headers, self.platform.settings.auth.open_health)
+        return Response(orjson.dumps(health(self.service, self.platform.limiter.status())), media_type=JSON)
+
+    async def live(self) -> Response:
+        """The process is up."""
+        return Response(b'{"status":"live"}', media_type=JSON)
+
+    async def ready(self) -> Response:
+        """At least one model can answer."""
+        ok = ready(self.service)
+        return Response(orjson.dumps({"ready": ok}), 200 if ok else 503, media_type=JSON)
+
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus text format."""
+        await self.platform.admit_ops(request.headers, self.platform.settings.auth.open_metrics)
+        return Response(generate_latest(self.platform.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _json_body(request: Request) -> bytes:
+    content_type = request.headers.get("content-type")
+    if content_type is not None and content_type.split(";", 1)[0].strip().lower() != JSON:
+        raise HTTPException(415, f"send JSON (Content-Type: {JSON}), not {content_type!r}")
+    return await request.body()
+
+
+def api_router(platform: GatewayPlatform) -> APIRouter:
+    e = Endpoints(platform)
+    router = APIRouter()
+    router.add_api_route(
+        "/api/v1/inference", e.inference, methods=["POST"], response_model=InferenceResponse,
+        responses=ERRORS, openapi_extra=_body_schema("InferenceRequest"), tags=["inference"],
+    )  # fmt: skip
+    router.add_api_route(
+        "/api/v1/inference/batch", e.inference_batch, methods=["POST"], response_model=BatchResponse,
+        responses=ERRORS, openapi_extra=_body_schema("BatchRequest"), tags=["inference"],
+    )  # fmt: skip
+    auth_errors: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403, 429)}
+    ops_errors: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403)}
+    router.add_api_route("/api/v1/models", e.models, methods=["GET"], tags=["models"], responses=auth_errors)
+    router.add_api_route("/health", e.health, methods=["GET"], tags=["health"], responses=ops_errors)
+    router.add_api_route("/health/live", e.live, methods=["GET"], tags=["health"])
+    router.add_api_route(
+        "/health/ready", e.ready, methods=["GET"], tags=["health"],
+        responses={503: {"description": "No model can answer yet"}},
+    )  # fmt: skip
+    router.add_api_route(
+        "/metrics", e.metrics, methods=["GET"], tags=["health"], response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **ops_errors},
+    )  # fmt: skip
+    return router

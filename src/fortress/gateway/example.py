@@ -1,0 +1,37 @@
+"""A realistic investigation request for the served models, drawn from the simulator.
+
+``fortress up`` writes it next to the registry and prints a ``curl`` that sends it; the e2e tests
+send the same file, so the printed instructions are known to work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from fortress.catalog.spec import ModelSpec
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return np.round(value.astype(np.float64), 4).tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def example_investigation(
+    specs: Iterable[ModelSpec], investigation_id: str, seed: int = 11
+) -> dict[str, Any]:
+    """One record per feature group; a group read by several models gets the union of their fields."""
+    from fortress.datasets.simulator import simulate_records
+
+    features: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        frame = simulate_records(spec.name, 1, seed).X
+        record = features.setdefault(spec.feature_group, {})
+        for name in spec.field_names:
+            record[name] = _plain(frame[name].iloc[0])
+    return {"investigation_id": investigation_id, "features": dict(sorted(features.items()))}

@@ -1,0 +1,21 @@
+"""Build the gateway app from settings; ``app_from_env`` is uvicorn's factory for worker processes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from fortress.gateway.app import create_app
+from fortress.gateway.platform import build_platform
+from fortress.registry.base import ModelRegistry
+from fortress.settings import Settings
+
+
+def build_app(settings: Settings, registry: ModelRegistry) -> FastAPI:
+    return create_app(build_platform(settings, registry))
+
+
+def app_from_env() -> FastAPI:
+    from fortress.registry.mlflow_registry import MlflowRegistry
+
+    settings = Settings()
+    return build_app(settings, MlflowRegistry(settings))

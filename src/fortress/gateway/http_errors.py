@@ -1,0 +1,68 @@
+"""How the gateway's HTTP API reports errors: one status table, one body format.
+
+The table is the model server's (``server.errors.HTTP_STATUS``) with one difference: well-formed
+requests whose values cannot be used are 422 here (TF Serving has no 422, so the server says 400).
+Bodies are ``{"error": "<message>", "kind": "<error kind>"}``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import orjson
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fortress.errors import ErrorKind, FortressError, InvalidInput, Unprocessable
+from fortress.runtime.errors import Overloaded
+from fortress.server.errors import HTTP_STATUS as SERVER_HTTP_STATUS
+
+HTTP_STATUS: Mapping[ErrorKind, int] = MappingProxyType({**SERVER_HTTP_STATUS, ErrorKind.UNPROCESSABLE: 422})
+JSON = "application/json"
+_KIND_OF_STATUS = {400: "invalid", 404: "not_found", 405: "invalid", 413: "invalid", 415: "invalid"}
+
+
+def error_body(message: str, kind: str) -> bytes:
+    return orjson.dumps({"error": message, "kind": kind})
+
+
+def error_response(exc: FortressError) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(exc, Overloaded):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+    return Response(error_body(str(exc), exc.kind.value), HTTP_STATUS[exc.kind], headers, media_type=JSON)
+
+
+def validation_error(exc: ValidationError) -> FortressError:
+    """A pydantic error on the request body: malformed JSON is 400, a schema violation 422."""
+    errors = exc.errors(include_url=False, include_input=False)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return InvalidInput(f"malformed JSON: {errors[0]['msg']}")
+    shown = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors[:5])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return Unprocessable(f"invalid request: {shown}{more}")
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+async def fortress_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FortressError)
+    return error_response(exc)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown route 404, wrong method 405, body too large 413) in our format."""
+    assert isinstance(exc, HTTPException)
+    kind = _KIND_OF_STATUS.get(exc.status_code, "invalid")
+    return Response(error_body(str(exc.detail), kind), exc.status_code, exc.headers, media_type=JSON)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug, never the client's input: a 500 without internals (the server logs the traceback)."""
+    return Response(error_body("internal server error", "failed"), 500, media_type=JSON)

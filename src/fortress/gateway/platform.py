@@ -1,0 +1,150 @@
+"""The gateway's one wiring place: build every part from settings, start them in order, close them
+in reverse. Nothing here runs at import time; ``build_platform`` is called by the entry point.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from fortress.backends.base import ModelBackend
+from fortress.catalog.spec import ModelSpec
+from fortress.gateway.auth.authenticator import Authenticator
+from fortress.gateway.auth.keys import ApiKeyStore, keys_path
+from fortress.gateway.auth.principal import Principal
+from fortress.gateway.auth.ratelimit import RateLimiter, build_rate_limiter
+from fortress.gateway.auth.settings import AuthSettings
+from fortress.gateway.cache.factory import build_result_cache
+from fortress.gateway.events.factory import build_event_sink
+from fortress.gateway.router import ModelRouter
+from fortress.gateway.service import EnsembleService
+from fortress.gateway.settings import LOCAL, GatewaySettings
+from fortress.monitoring.gateway_metrics import GatewayMetrics
+from fortress.monitoring.runtime_metrics import RuntimeMetrics
+from fortress.registry.base import CHAMPION, ModelRegistry
+from fortress.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class GatewayPlatform:
+    settings: GatewaySettings
+    service: EnsembleService
+    authenticator: Authenticator
+    limiter: RateLimiter
+    metrics_registry: CollectorRegistry
+
+    async def start(self) -> None:
+        service = self.service
+        await service.events.start()
+        if service.cache is not None:
+            await service.cache.start()
+        await service.router.start()
+
+    async def aclose(self) -> None:
+        service = self.service
+        await service.router.aclose()
+        if service.cache is not None:
+            await service.cache.aclose()
+        await self.limiter.aclose()
+        await service.events.aclose()
+
+    async def admit(self, headers: Mapping[str, str], scope: str) -> Principal:
+        """Authenticate (401), authorize (403), then rate-limit (429) one request."""
+        principal = self.authenticator.authenticate(headers.get("authorization"), headers.get("x-api-key"))
+        self.authenticator.require(principal, scope)
+        await self.limiter.acquire(principal.caller)
+        return principal
+
+    async def admit_ops(self, headers: Mapping[str, str], open_access: bool) -> None:
+        """Health and metrics: open, or for callers holding the ``admin`` scope."""
+        if not open_access:
+            principal = self.authenticator.authenticate(
+                headers.get("authorization"), headers.get("x-api-key")
+            )
+            self.authenticator.require(principal, "admin")
+
+
+def key_store(settings: Settings, auth: AuthSettings | None = None) -> ApiKeyStore:
+    return ApiKeyStore(keys_path(settings.home, auth or settings.gateway.auth))
+
+
+def build_platform(settings: Settings, registry: ModelRegistry) -> GatewayPlatform:
+    gateway = settings.gateway
+    metrics_registry = CollectorRegistry(auto_describe=True)
+    names = gateway.models if gateway.models is not None else registry.model_names()
+    specs = _specs(registry, names)
+    backends = _backends(settings, registry, specs, metrics_registry)
+    router = ModelRouter(backends, gateway.model_backends, gateway.default_backend)
+    service = EnsembleService(
+        router,
+        specs,
+        build_result_cache(gateway.cache),
+        build_event_sink(gateway.events, settings.home, metrics_registry),
+        GatewayMetrics(metrics_registry),
+        gateway,
+    )
+    authenticator = Authenticator(gateway.auth, key_store(settings))
+    return GatewayPlatform(
+        gateway, service, authenticator, build_rate_limiter(gateway.rate_limit), metrics_registry
+    )
+
+
+def _specs(registry: ModelRegistry, names: list[str]) -> dict[str, ModelSpec]:
+    """Each model's spec as its champion was registered (remote backends encode with it); the catalog's
+    when the registry cannot give it, so that the model is reported unavailable rather than unknown."""
+    from fortress.catalog import get_spec, model_names
+
+    specs: dict[str, ModelSpec] = {}
+    for name in names:
+        try:
+            specs[name] = registry.fetch(name, CHAMPION).spec
+        except Exception as exc:  # a broken model is reported unavailable, never fatal
+            logger.warning("cannot fetch %s@champion (%s): it will be reported unavailable", name, exc)
+            if name in model_names():
+                specs[name] = get_spec(name)
+    return specs
+
+
+def _backends(
+    settings: Settings,
+    registry: ModelRegistry,
+    specs: Mapping[str, ModelSpec],
+    metrics_registry: CollectorRegistry,
+) -> dict[str, ModelBackend]:
+    gateway = settings.gateway
+
+    def assigned(model: str) -> str:
+        return gateway.model_backends.get(model, gateway.default_backend)
+
+    used = {assigned(name) for name in specs} | {gateway.default_backend}
+    backends: dict[str, ModelBackend] = {}
+    if LOCAL in used:
+        from fortress.backends.local import LocalBackend
+        from fortress.runtime.manager import ModelRuntime
+
+        local_models = [n for n in specs if assigned(n) == LOCAL]
+        runtime_settings = settings.runtime.model_copy(update={"models": local_models})
+        runtime = ModelRuntime(registry, runtime_settings, RuntimeMetrics(metrics_registry))
+        backends[LOCAL] = LocalBackend(runtime)
+    for name, remote in gateway.backends.items():
+        if name in used:
+            backends[name] = _remote(remote, {n: s for n, s in specs.items() if assigned(n) == name})
+    return backends
+
+
+def _remote(remote: object, specs: Mapping[str, ModelSpec]) -> ModelBackend:
+    from fortress.backends.remote_settings import RemoteBackendSettings
+
+    assert isinstance(remote, RemoteBackendSettings)
+    if remote.kind == "tfserving":
+        from fortress.backends.tfserving import TfServingBackend
+
+        return TfServingBackend(remote, specs)
+    from fortress.backends.v2 import V2Backend
+
+    return V2Backend(remote, specs)

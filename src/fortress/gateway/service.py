@@ -1,0 +1,244 @@
+"""The ensemble service: plan, cache, fan out to the models, fall back, vote, audit, count.
+
+It decides everything about an inference and knows nothing of HTTP: the API layer hands it validated
+requests and a caller id, and gets the response body (JSON bytes) back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from fortress.backends.base import DEFAULT_ROUTE
+from fortress.catalog.spec import ModelSpec
+from fortress.errors import FortressError
+from fortress.gateway.cache.base import CacheUnavailable, ResultCache
+from fortress.gateway.ensemble import Vote, vote
+from fortress.gateway.errors import BadRequest, InvalidFeatures
+from fortress.gateway.events.base import AuditEvent, EventSink
+from fortress.gateway.outcome import Outcome, Summarizer
+from fortress.gateway.plan import Known, ModelCall, Plan, encode_call, make_plan
+from fortress.gateway.router import ModelRouter, Routed
+from fortress.gateway.schema import InferenceRequest
+from fortress.gateway.settings import GatewaySettings
+from fortress.monitoring.gateway_metrics import GatewayMetrics
+
+logger = logging.getLogger(__name__)
+
+
+class EnsembleService:
+    def __init__(
+        self,
+        router: ModelRouter,
+        expected: Mapping[str, ModelSpec],
+        cache: ResultCache | None,
+        events: EventSink,
+        metrics: GatewayMetrics,
+        settings: GatewaySettings,
+    ) -> None:
+        """``expected``: the spec of every model this gateway should serve (served now or not)."""
+        self.router = router
+        self.expected = dict(expected)
+        self._groups = {name: spec.feature_group for name, spec in expected.items()}
+        self.cache = cache
+        self.events = events
+        self.metrics = metrics
+        self.settings = settings
+        self._summarizer = Summarizer()
+        self._seen: Mapping[str, Routed] | None = None
+        self._known = Known.of(self._groups, {})
+
+    # ---- planning -------------------------------------------------------------------------
+    def view(self) -> tuple[Mapping[str, Routed], Known]:
+        served = self.router.served()
+        if served is not self._seen:
+            self._known, self._seen = Known.of(self._groups, served), served
+        return served, self._known
+
+    def plan(self, request: InferenceRequest) -> Plan:
+        served, known = self.view()
+        return make_plan(request, served, known, self.settings.limits, with_cache=self.cache is not None)
+
+    # ---- inference ------------------------------------------------------------------------
+    async def infer(self, request: InferenceRequest, caller: str) -> bytes:
+        started = time.perf_counter()
+        return await self.execute(self.plan(request), caller, started)
+
+    async def infer_batch(self, requests: Sequence[InferenceRequest], caller: str) -> bytes:
+        started = time.perf_counter()
+        if len(requests) > self.settings.limits.max_investigations:
+            raise BadRequest(
+                f"{len(requests)} investigations; at most {self.settings.limits.max_investigations} per batch"
+            )
+        plans = []
+        for i, request in enumerate(requests):
+            try:
+                plans.append(self.plan(request))
+            except (BadRequest, InvalidFeatures) as exc:
+                raise type(exc)(f"investigations[{i}]: {exc}") from None
+        parts = await asyncio.gather(*(self.execute(p, caller, started) for p in plans))
+        return b'{"results":[' + b",".join(parts) + b"]}"
+
+    async def execute(self, plan: Plan, caller: str, started: float) -> bytes:
+        if plan.cache_key is not None:
+            hit = await self._cached(plan.cache_key)
+            if hit is not None:
+                header, result = hit.split(b"\n", 1)
+                meta = orjson.loads(header)
+                return self._finish(plan, caller, started, result, meta["verdict"], meta["risk"], True, False)
+        outcomes = await asyncio.gather(
+            *(self._run(call, plan) for call in plan.calls),
+            *(self._fall_back(name, "not served by any backend now", plan) for name in plan.missing),
+        )
+        result, verdict, risk, degraded = self._result(plan, outcomes)
+        if plan.cache_key is not None and not degraded:
+            await self._store(
+                plan.cache_key, orjson.dumps({"verdict": verdict, "risk": risk}) + b"\n" + result
+            )
+        return self._finish(plan, caller, started, result, verdict, risk, False, degraded)
+
+    def _result(self, plan: Plan, outcomes: Sequence[Outcome]) -> tuple[bytes, str, float, bool]:
+        predictions: dict[str, Any] = {}
+        confidence: dict[str, float] = {}
+        unavailable: dict[str, str] = {}
+        votes: list[Vote] = []
+        requested_weight = 0.0
+        served = self._seen or {}
+        for outcome in outcomes:
+            weight = self._weight(outcome.name, served)
+            requested_weight += weight
+            if outcome.error:
+                unavailable[outcome.name] = outcome.error
+            if outcome.prediction is not None:
+                predictions[outcome.name] = outcome.prediction
+                confidence[outcome.name] = outcome.confidence
+                votes.append(Vote(outcome.name, weight, outcome.risk))
+        ensemble = vote(votes, requested_weight, self.settings.ensemble) if votes else None
+        verdict = str(ensemble["verdict"]) if ensemble else "unknown"
+        risk = float(ensemble["risk_score"]) if ensemble else 0.0  # type: ignore[arg-type]
+        body = {
+            "predictions": predictions,
+            "confidence_scores": confidence,
+            "ensemble": ensemble,
+            "degraded": bool(unavailable),
+            "unavailable": unavailable,
+        }
+        return orjson.dumps(body), verdict, risk, bool(unavailable)
+
+    def _weight(self, name: str, served: Mapping[str, Routed]) -> float:
+        routed = served.get(name)
+        if routed is not None:
+            return routed.model.spec.weight
+        spec = self.expected.get(name)
+        return spec.weight if spec is not None else 1.0
+
+    def _finish(
+        self,
+        plan: Plan,
+        caller: str,
+        started: float,
+        result: bytes,
+        verdict: str,
+        risk: float,
+        cached: bool,
+        degraded: bool,
+    ) -> bytes:
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        request = plan.request
+        self.events.emit(
+            AuditEvent(
+                event_id=uuid.uuid4().hex,
+                timestamp=time.time(),
+                investigation_id=request.investigation_id,
+                caller=caller,
+                models={c.name: c.routed.model.version for c in plan.calls},
+                verdict=verdict,
+                risk=risk,
+                degraded=degraded,
+                cached=cached,
+                latency_ms=latency_ms,
+            )
+        )
+        self.metrics.verdicts.labels(verdict).inc()
+        head = orjson.dumps(
+            {"investigation_id": request.investigation_id, "latency_ms": latency_ms, "cached": cached}
+        )
+        return head[:-1] + b"," + result[1:]  # splice two JSON objects: no re-encoding of the result
+
+    # ---- one model ------------------------------------------------------------------------
+    async def _run(self, call: ModelCall, plan: Plan) -> Outcome:
+        outcome = await self._attempt(call, None)
+        if isinstance(outcome, Outcome):
+            return outcome
+        return await self._fall_back(call.name, outcome, plan)
+
+    async def _fall_back(self, name: str, error: str, plan: Plan) -> Outcome:
+        """``name`` gave no answer (``error``): its spec's fallback answers in its place if it can."""
+        spec = self.expected.get(name)
+        fallback = spec.fallback if spec is not None else None
+        served = self._seen or {}
+        if fallback is None:
+            return Outcome(name, None, error)
+        if fallback not in served:
+            return Outcome(name, None, f"{error}; fallback {fallback} is not served either")
+        try:
+            stand_in = encode_call(fallback, served[fallback], plan.records)
+        except (KeyError, InvalidFeatures):
+            return Outcome(name, None, f"{error}; fallback {fallback} lacks its features in this request")
+        outcome = await self._attempt(stand_in, name)
+        if isinstance(outcome, Outcome):
+            self.metrics.for_model(name).fallback.inc()
+            return Outcome(name, outcome.prediction, error, outcome.risk, outcome.confidence)
+        return Outcome(name, None, f"{error}; fallback {fallback}: {outcome}")
+
+    async def _attempt(self, call: ModelCall, fallback_for: str | None) -> Outcome | str:
+        """The model's outcome, or why it failed."""
+        metrics = self.metrics.for_model(call.name)
+        backend = call.routed.backend
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.settings.model_timeout_s):
+                answer = await backend.predict(call.name, call.feeds)
+        except TimeoutError:
+            reason = f"timed out after {self.settings.model_timeout_s:g} s ({backend.kind} backend)"
+        except FortressError as exc:
+            reason = f"{exc} ({backend.kind} backend)"
+        except Exception as exc:  # a bug or an unexpected client error: one model, not the request
+            logger.exception("model %s failed on the %s backend", call.name, backend.kind)
+            reason = f"{type(exc).__name__} ({backend.kind} backend)"
+        else:
+            metrics.latency.observe(time.perf_counter() - started)
+            metrics.success.inc()
+            metrics.availability.set(1)
+            prediction, risk, confidence = self._summarizer.prediction(
+                call.routed.model.spec, answer, DEFAULT_ROUTE, fallback_for
+            )
+            metrics.confidence.observe(confidence)
+            return Outcome(call.name, prediction, "", risk, confidence)
+        metrics.error.inc()
+        metrics.availability.set(0)
+        return reason
+
+    # ---- cache ----------------------------------------------------------------------------
+    async def _cached(self, key: str) -> bytes | None:
+        assert self.cache is not None
+        try:
+            hit = await self.cache.get(key)
+        except CacheUnavailable:
+            self.metrics.cache_error.inc()
+            return None
+        (self.metrics.cache_hit if hit is not None else self.metrics.cache_miss).inc()
+        return hit
+
+    async def _store(self, key: str, value: bytes) -> None:
+        assert self.cache is not None
+        try:
+            await self.cache.set(key, value, self.settings.cache.ttl_s)
+        except CacheUnavailable:
+            self.metrics.cache_error.inc()

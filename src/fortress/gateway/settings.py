@@ -1,0 +1,55 @@
+"""Settings of the ensemble gateway (``Settings.gateway``; env ``FORTRESS_GATEWAY__...``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, PositiveFloat, PositiveInt, model_validator
+
+from fortress.backends.remote_settings import RemoteBackendSettings
+from fortress.gateway.auth.settings import AuthSettings, RateLimitSettings
+from fortress.gateway.cache.settings import CacheSettings
+from fortress.gateway.ensemble import EnsembleSettings
+from fortress.gateway.events.settings import EventSettings
+
+LOCAL = "local"
+
+
+class LimitSettings(BaseModel):
+    max_body_bytes: PositiveInt = 1 << 20
+    """Larger request bodies get 413."""
+    max_records: PositiveInt = 256
+    """Records per feature group in one investigation."""
+    max_investigations: PositiveInt = 64
+    """Investigations in one batch call."""
+
+
+class GatewaySettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: PositiveInt = 1
+    graceful_shutdown_s: PositiveFloat = 10.0
+    models: list[str] | None = None
+    """Serve only these models (default: every registered model)."""
+    default_backend: str = LOCAL
+    """Backend for models not listed in ``model_backends``: ``local`` or a key of ``backends``."""
+    backends: dict[str, RemoteBackendSettings] = Field(default_factory=dict)
+    """Remote model servers by name, e.g. ``{"serving": {"kind": "v2", "url": "http://host:8501"}}``."""
+    model_backends: dict[str, str] = Field(default_factory=dict)
+    """Model -> backend name, for models that should not use ``default_backend``."""
+    model_timeout_s: PositiveFloat = 2.0
+    """Longest wait for one model; past it the model counts as failed (fallback, then degraded)."""
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    ensemble: EnsembleSettings = Field(default_factory=EnsembleSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+
+    @model_validator(mode="after")
+    def _known_backends(self) -> GatewaySettings:
+        if LOCAL in self.backends:
+            raise ValueError(f"backend name {LOCAL!r} is reserved for the in-process runtime")
+        known = {LOCAL, *self.backends}
+        unknown = {b for b in (self.default_backend, *self.model_backends.values()) if b not in known}
+        if unknown:
+            raise ValueError(f"unknown backend(s) {sorted(unknown)}; configured: {sorted(known)}")
+        return self

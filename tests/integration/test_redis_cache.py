@@ -1,0 +1,264 @@
+"""The Redis result cache against real Redis servers: the shared one at 127.0.0.1:6379 and, for
+outages, a private ``redis-server`` that these tests start, stop, pause and restart by PID."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from fortress.gateway.cache import CacheSettings, CacheUnavailable, build_result_cache
+from fortress.gateway.cache.redis_cache import RedisResultCache
+from support.processes import free_port
+from support.redis_server import RedisServer
+
+SHARED_URL = "redis://127.0.0.1:6379/0"
+FAST_FAIL_S = 0.2
+"""Longest a cache call may take while Redis is down, slow or in its back-off window."""
+WINDOW_S = 5.0
+
+
+class FakeClock:
+    """The back-off clock: these tests move it past the window instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def shared_prefix() -> Iterator[str]:
+    """A key prefix of its own on the shared Redis; its keys are deleted afterwards."""
+    prefix = f"fortress-test:{uuid.uuid4().hex}:"
+    with redis.Redis.from_url(SHARED_URL, socket_timeout=2) as admin:
+        try:
+            admin.ping()
+        except redis.RedisError as exc:
+            pytest.fail(f"Redis is not reachable at {SHARED_URL}: {exc}")
+        try:
+            yield prefix
+        finally:
+            keys = list(admin.scan_iter(match=prefix + "*"))
+            if keys:
+                admin.delete(*keys)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """Not started: each test starts it when it wants Redis up."""
+    server = RedisServer(free_port(), tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _settings(url: str, prefix: str = "fortress-test:", retry_after_s: float = WINDOW_S) -> CacheSettings:
+    return CacheSettings(
+        backend="redis",
+        redis_url=url,
+        key_prefix=prefix,
+        redis_timeout_s=0.05,
+        retry_after_failure_s=retry_after_s,
+    )
+
+
+async def _fails_fast(call: Awaitable[object], within_s: float = FAST_FAIL_S) -> None:
+    started = time.perf_counter()
+    with pytest.raises(CacheUnavailable):
+        await call
+    elapsed = time.perf_counter() - started
+    assert elapsed < within_s, f"a failing cache call took {elapsed:.3f} s"
+
+
+def test_set_get_and_ttl_on_the_shared_redis(shared_prefix: str) -> None:
+    cache = build_result_cache(_settings(SHARED_URL, shared_prefix))
+    value = b'{"verdict":"malicious"}\x00\xff'
+
+    async def main() -> None:
+        await cache.start()
+        assert cache.status().ok
+        assert await cache.get("absent") is None
+        await cache.set("k", value, 0.5)
+        assert await cache.get("k") == value
+        with redis.Redis.from_url(SHARED_URL) as admin:
+            assert admin.get(shared_prefix + "k") == value  # stored under the prefix, as is
+            assert 0 < admin.pttl(shared_prefix + "k") <= 500  # SET ... PX
+            await cache.set("long", b"v1", 60)
+            await cache.set("long", b"v2", 60)
+            assert await cache.get("long") == b"v2"
+            assert 59_000 < admin.pttl(shared_prefix + "long") <= 60_000
+            await cache.set("long", b"v3", 0)  # a TTL that is not positive deletes the key
+            assert admin.exists(shared_prefix + "long") == 0
+        await asyncio.sleep(0.6)
+        assert await cache.get("k") is None
+        await cache.aclose()
+        assert not cache.status().ok
+
+    asyncio.run(main())
+
+
+def test_start_does_not_raise_while_redis_is_down_and_the_cache_comes_up_later(
+    private_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    cache = RedisResultCache(_settings(private_redis.url), clock=clock)
+    caplog.set_level(logging.INFO, logger="fortress.gateway.cache.redis_cache")
+
+    async def main() -> None:
+        await cache.start()  # nothing listens on the port yet
+        status = cache.status()
+        assert not status.ok
+        assert "PING failed" in status.detail
+        await _fails_fast(cache.get("k"))
+        clock.now += WINDOW_S
+        await _fails_fast(cache.get("k"))  # a failed probe
+        private_redis.start()
+        clock.now += WINDOW_S
+        await cache.set("k", b"v", 60)
+        assert await cache.get("k") == b"v"
+        assert cache.status().ok
+        await cache.aclose()
+
+    asyncio.run(main())
+    # One line when the cache goes down and one when it is back, not one per failed call.
+    assert [(r.levelno, r.getMessage().split(" (")[0]) for r in caplog.records] == [
+        (logging.WARNING, "redis cache down"),
+        (logging.INFO, f"redis cache is back at {private_redis.url}"),
+    ]
+
+
+def test_redis_stopped_mid_use_fails_fast_without_touching_the_network_and_recovers(
+    private_redis: RedisServer,
+) -> None:
+    private_redis.start()
+    clock = FakeClock()
+    cache = RedisResultCache(_settings(private_redis.url), clock=clock)
+
+    async def main() -> None:
+        await cache.start()
+        await cache.set("k", b"v", 60)
+        assert await cache.get("k") == b"v"
+
+        private_redis.stop()
+        await _fails_fast(cache.get("k"))
+        status = cache.status()
+        assert not status.ok
+        assert "GET failed" in status.detail
+        assert "ConnectionError" in status.detail
+
+        # Redis is back, but the back-off window is not over: calls fail at once and never reach
+        # the network (the restarted server sees no new connection).
+        private_redis.start()
+        with redis.Redis(port=private_redis.port) as admin:
+            before = private_redis.connections_received(admin)
+            for _ in range(50):
+                await _fails_fast(cache.get("k"), within_s=0.05)
+                await _fails_fast(cache.set("k", b"v", 60), within_s=0.05)
+            assert private_redis.connections_received(admin) == before
+            assert "next try in 5.00 s" in cache.status().detail
+
+            clock.now += WINDOW_S  # the window is over: the next call tries Redis again
+            assert await cache.get("k") is None  # the restarted server kept nothing
+            assert cache.status().ok
+            await cache.set("k", b"v2", 60)
+            assert await cache.get("k") == b"v2"
+        await cache.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_redis_that_does_not_answer_times_out_quickly(private_redis: RedisServer) -> None:
+    private_redis.start()
+    clock = FakeClock()
+    cache = RedisResultCache(_settings(private_redis.url), clock=clock)
+
+    async def main() -> None:
+        await cache.start()
+        await cache.set("k", b"v", 60)
+        private_redis.pause()
+        await _fails_fast(cache.get("k"))
+        assert "GET got no answer within 0.05 s" in cache.status().detail
+        await _fails_fast(cache.set("k", b"v", 60))  # in the window: no second wait
+        private_redis.resume()
+        clock.now += WINDOW_S
+        assert await cache.get("k") == b"v"  # the paused server kept its data
+        assert cache.status().ok
+        await cache.aclose()
+
+    asyncio.run(main())
+
+
+def test_after_the_window_one_call_tries_redis_while_the_others_fail_fast(
+    private_redis: RedisServer,
+) -> None:
+    private_redis.start()
+    clock = FakeClock()
+    cache = RedisResultCache(_settings(private_redis.url), clock=clock)
+
+    async def main() -> None:
+        await cache.start()
+        private_redis.stop()
+        await _fails_fast(cache.get("k"))
+        private_redis.start()
+        clock.now += WINDOW_S
+        with redis.Redis(port=private_redis.port) as admin:
+            before = private_redis.connections_received(admin)
+            results = await asyncio.gather(*(cache.get("k") for _ in range(20)), return_exceptions=True)
+            assert results[0] is None  # the probe reached the restarted Redis
+            assert all(isinstance(r, CacheUnavailable) for r in results[1:])
+            assert private_redis.connections_received(admin) == before + 1
+        assert cache.status().ok
+        assert await cache.get("k") is None
+        await cache.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_probe_does_not_leave_the_cache_down(private_redis: RedisServer) -> None:
+    private_redis.start()
+    clock = FakeClock()
+    cache = RedisResultCache(_settings(private_redis.url), clock=clock)
+
+    async def main() -> None:
+        await cache.start()
+        await cache.set("k", b"v", 60)
+        private_redis.pause()
+        await _fails_fast(cache.get("k"))
+        clock.now += WINDOW_S
+        probe = asyncio.create_task(cache.get("k"))
+        await asyncio.sleep(0.01)  # the probe now waits on the paused server
+        probe.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await probe
+        private_redis.resume()
+        assert await cache.get("k") == b"v"  # this call could probe: the cancelled one let go
+        await cache.aclose()
+
+    asyncio.run(main())
+
+
+def test_recovery_with_the_real_clock(private_redis: RedisServer) -> None:
+    private_redis.start()
+    cache = RedisResultCache(_settings(private_redis.url, retry_after_s=0.3))
+
+    async def main() -> None:
+        await cache.start()
+        private_redis.stop()
+        await _fails_fast(cache.get("k"))
+        private_redis.start()
+        await _fails_fast(cache.get("k"), within_s=0.05)  # still in the window
+        await asyncio.sleep(0.35)
+        assert await cache.get("k") is None
+        assert cache.status().ok
+        await cache.aclose()
+
+    asyncio.run(main())

@@ -1,0 +1,103 @@
+"""The gateway over a real registry, in-process: three small models, an app client, a broken backend.
+
+Models: ``tiny_detector`` (group ``tiny``), ``tiny_primary`` (group ``tiny``, falls back to
+``tiny_detector``) and ``phishing_url`` (group ``url``, no fallback).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+import numpy as np
+
+from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
+from fortress.catalog.spec import ModelSpec
+from fortress.errors import Unavailable
+from fortress.gateway.app import create_app
+from fortress.gateway.platform import GatewayPlatform, build_platform
+from fortress.gateway.router import ModelRouter
+from fortress.registry.base import CHAMPION, Candidate
+from fortress.registry.mlflow_registry import MlflowRegistry
+from fortress.settings import Settings
+
+from .candidates import SPEC, tiny_candidate
+from .serving import text_candidate
+
+PRIMARY_SPEC = dataclasses.replace(SPEC, name="tiny_primary", fallback="tiny_detector")
+TINY = {"x": 0.3, "y": -1.2, "proto": "udp"}
+URL = {"url": "http://10.2.1.2/paypal-login/verify?id=7"}
+
+
+def gateway_candidates() -> list[Candidate]:
+    tiny = tiny_candidate(seed=1)[0]
+    return [tiny, dataclasses.replace(tiny, spec=PRIMARY_SPEC), text_candidate()]
+
+
+def register_gateway_models(settings: Settings, candidates: Iterable[Candidate]) -> MlflowRegistry:
+    registry = MlflowRegistry(settings)
+    for candidate in candidates:
+        info = registry.register(candidate)
+        registry.set_alias(info.name, CHAMPION, info.version)
+    return registry
+
+
+def investigation(investigation_id: str = "inv-1", **extra: Any) -> dict[str, Any]:
+    return {"investigation_id": investigation_id, "features": {"tiny": TINY, "url": URL}, **extra}
+
+
+class BrokenBackend:
+    """A backend (our own protocol) that lists its models and fails every call, as a dead server would."""
+
+    kind = "broken"
+
+    def __init__(self, specs: Mapping[str, ModelSpec]) -> None:
+        self._served = MappingProxyType(
+            {name: BackendModel(spec, {DEFAULT_ROUTE: 1}) for name, spec in specs.items()}
+        )
+
+    async def start(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    def served(self) -> Mapping[str, BackendModel]:
+        return self._served
+
+    async def predict(
+        self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE
+    ) -> ModelAnswer:
+        raise Unavailable(f"connection refused calling {name}")
+
+    def status(self) -> BackendStatus:
+        return BackendStatus(False, "connection refused", dict.fromkeys(self._served, False))
+
+
+@asynccontextmanager
+async def gateway_client(
+    settings: Settings, *, broken: Iterable[str] = ()
+) -> AsyncIterator[tuple[httpx.AsyncClient, GatewayPlatform]]:
+    """The app over a started platform (its lifespan runs), with an in-process HTTP client.
+
+    ``broken``: models routed to a ``BrokenBackend`` instead of the local runtime.
+    """
+    platform = build_platform(settings, MlflowRegistry(settings))
+    broken = list(broken)
+    if broken:
+        router = platform.service.router
+        specs = {name: platform.service.expected[name] for name in broken}
+        platform.service.router = ModelRouter(
+            {**router.backends, "broken": BrokenBackend(specs)},
+            {**router.assignment, **dict.fromkeys(broken, "broken")},
+            router.default,
+        )
+    app = create_app(platform)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client, platform

@@ -1,0 +1,303 @@
+"""The gateway API in-process over a real registry and the local runtime: answers, cache, batch,
+fallback and degraded answers, health, models, metrics, OpenAPI, and every client error path."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+import pytest
+
+from fortress.catalog.encode import encode_records
+from fortress.gateway.platform import GatewayPlatform
+from fortress.gateway.settings import GatewaySettings
+from fortress.registry.base import Candidate
+from fortress.settings import RegistrySettings, Settings
+from fortress.training.parity import onnx_probabilities
+from support.gateway import (
+    TINY,
+    URL,
+    gateway_candidates,
+    gateway_client,
+    investigation,
+    register_gateway_models,
+)
+
+pytestmark = pytest.mark.anyio
+INFER = "/api/v1/inference"
+OPEN = {"auth": {"enabled": False}, "rate_limit": {"enabled": False}}
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def candidates() -> list[Candidate]:
+    return gateway_candidates()
+
+
+def gateway_settings(home: Path, **gateway: Any) -> Settings:
+    return Settings(
+        home=home,
+        datasets_dir=None,
+        registry=RegistrySettings(),
+        gateway=GatewaySettings(**{**OPEN, **gateway}),
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_home(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, candidates: list[Candidate]
+) -> Settings:
+    home = tmp_path_factory.mktemp("gateway") / "home"
+    (home / "registry").mkdir(parents=True)
+    shutil.copy(sqlite_template, home / "registry" / "mlflow.db")
+    settings = gateway_settings(home)
+    register_gateway_models(settings, candidates)
+    return settings
+
+
+@pytest.fixture(scope="module")
+async def gateway(shared_home: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, GatewayPlatform]]:
+    async with gateway_client(shared_home) as pair:
+        yield pair
+
+
+@pytest.fixture(scope="module")
+async def client(gateway: tuple[httpx.AsyncClient, GatewayPlatform]) -> httpx.AsyncClient:
+    return gateway[0]
+
+
+def expected_probabilities(candidate: Candidate, record: dict[str, Any]) -> list[float]:
+    feeds = encode_records(candidate.spec, [record])
+    return [float(p) for p in onnx_probabilities(candidate.onnx, feeds)[0]]
+
+
+async def test_every_model_of_the_present_groups_answers_with_its_own_probabilities(
+    client: httpx.AsyncClient, candidates: list[Candidate]
+) -> None:
+    response = await client.post(INFER, json=investigation("inv-answer", cache_enabled=False))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["investigation_id"] == "inv-answer"
+    assert body["cached"] is False
+    assert body["degraded"] is False
+    assert body["unavailable"] == {}
+    assert set(body["predictions"]) == {"tiny_detector", "tiny_primary", "phishing_url"}
+    assert body["latency_ms"] > 0
+    tiny, _, text = candidates
+    for name, candidate, record in (("tiny_detector", tiny, TINY), ("phishing_url", text, URL)):
+        prediction = body["predictions"][name]
+        want = expected_probabilities(candidate, record)
+        got = [prediction["probabilities"][label] for label in candidate.spec.labels]
+        np.testing.assert_allclose(got, want, atol=1e-6)
+        assert prediction["model"] == name
+        assert prediction["version"] == 1
+        assert prediction["route"] == "champion"
+        assert prediction["label"] == candidate.spec.labels[int(np.argmax(want))]
+        risk = float(np.dot(want, candidate.spec.malicious_mask))
+        assert prediction["risk"] == pytest.approx(risk, abs=1e-6)
+        assert prediction["confidence"] == pytest.approx(max(want), abs=1e-6)
+        assert prediction["records"] == 1
+        assert prediction["record_risks"] is None
+        assert body["confidence_scores"][name] == pytest.approx(max(want), abs=1e-6)
+    ensemble = body["ensemble"]
+    assert ensemble["verdict"] in {"benign", "suspicious", "malicious"}
+    assert 0 <= ensemble["risk_score"] <= 1
+    assert 0 <= ensemble["confidence"] <= 1
+    assert {d["model"] for d in ensemble["drivers"]} == set(body["predictions"])
+    contributions = [d["contribution"] for d in ensemble["drivers"]]
+    assert contributions == sorted(contributions, reverse=True)
+    assert sum(contributions) == pytest.approx(ensemble["risk_score"])
+
+
+async def test_models_can_be_chosen_and_records_can_be_lists(client: httpx.AsyncClient) -> None:
+    records = [TINY, {"x": -2.0, "y": 0.0, "proto": "tcp"}, {"x": 2.5, "y": 1.0, "proto": "sctp"}]
+    body = {"investigation_id": "inv-list", "models": ["tiny_detector"], "features": {"tiny": records}}
+    response = await client.post(INFER, json=body)
+    assert response.status_code == 200, response.text
+    prediction = response.json()["predictions"]["tiny_detector"]
+    assert list(response.json()["predictions"]) == ["tiny_detector"]
+    assert prediction["records"] == 3
+    assert prediction["risk"] == pytest.approx(max(prediction["record_risks"]))
+
+
+async def test_a_repeated_request_is_served_from_the_cache_unless_disabled(client: httpx.AsyncClient) -> None:
+    first = (await client.post(INFER, json=investigation("inv-cache-1"))).json()
+    second = (await client.post(INFER, json=investigation("inv-cache-2"))).json()
+    assert first["cached"] is False
+    assert second["cached"] is True
+    assert second["investigation_id"] == "inv-cache-2"
+    assert second["predictions"] == first["predictions"]
+    assert second["ensemble"] == first["ensemble"]
+    third = (await client.post(INFER, json=investigation("inv-cache-3", cache_enabled=False))).json()
+    assert third["cached"] is False
+    other = investigation("inv-cache-4")
+    other["features"]["tiny"] = {**TINY, "x": 0.31}
+    assert (await client.post(INFER, json=other)).json()["cached"] is False
+
+
+async def test_a_new_champion_version_never_gets_a_cached_answer_of_the_old_one(
+    settings: Settings, candidates: list[Candidate]
+) -> None:
+    settings = gateway_settings(settings.home)
+    registry = register_gateway_models(settings, candidates)
+    async with gateway_client(settings) as (client, platform):
+        body = {"investigation_id": "inv-v", "features": {"tiny": TINY}, "models": ["tiny_detector"]}
+        assert (await client.post(INFER, json=body)).json()["cached"] is False
+        assert (await client.post(INFER, json=body)).json()["cached"] is True
+        info = registry.register(candidates[0])
+        registry.set_alias("tiny_detector", "champion", info.version)
+        await platform.service.router.backends["local"].runtime.refresh()  # type: ignore[attr-defined]
+        after = (await client.post(INFER, json=body)).json()
+        assert after["cached"] is False
+        assert after["predictions"]["tiny_detector"]["version"] == 2
+
+
+async def test_batch_answers_every_investigation_in_order(client: httpx.AsyncClient) -> None:
+    ids = [f"inv-batch-{i}" for i in range(5)]
+    payload = {"investigations": [investigation(i, cache_enabled=False) for i in ids]}
+    response = await client.post(f"{INFER}/batch", json=payload)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["investigation_id"] for r in results] == ids
+    assert all(set(r["predictions"]) == {"tiny_detector", "tiny_primary", "phishing_url"} for r in results)
+
+
+async def test_a_failing_model_gives_its_fallback_or_a_degraded_answer(shared_home: Settings) -> None:
+    async with gateway_client(shared_home, broken=["tiny_primary", "phishing_url"]) as (client, _platform):
+        for attempt in range(2):  # degraded answers are never cached
+            response = await client.post(INFER, json=investigation(f"inv-broken-{attempt}"))
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["cached"] is False
+            assert body["degraded"] is True
+            stand_in = body["predictions"]["tiny_primary"]
+            assert stand_in["model"] == "tiny_detector"
+            assert stand_in["fallback_for"] == "tiny_primary"
+            assert "connection refused" in body["unavailable"]["tiny_primary"]
+            assert "phishing_url" not in body["predictions"]
+            assert "connection refused" in body["unavailable"]["phishing_url"]
+            assert body["ensemble"]["verdict"] in {"benign", "suspicious", "malicious"}
+        health = (await client.get("/health")).json()
+        assert health["status"] == "degraded"
+        assert health["models"]["phishing_url"]["available"] is False
+        assert health["models"]["tiny_detector"]["available"] is True
+        metrics = (await client.get("/metrics")).text
+        assert 'ml_inference_total{model="phishing_url",status="error"} 2.0' in metrics
+        assert 'ml_inference_total{model="tiny_primary",status="fallback"} 2.0' in metrics
+        assert 'ml_model_availability{model="phishing_url"} 0.0' in metrics
+
+
+async def test_health_models_and_metrics(client: httpx.AsyncClient) -> None:
+    await client.post(INFER, json=investigation("inv-metrics", cache_enabled=False))
+    health = (await client.get("/health")).json()
+    assert health["status"] == "healthy", health
+    assert health["models"]["tiny_detector"] == {"available": True, "version": 1, "backend": "local"}
+    assert health["cache"]["ok"] is True
+    assert health["events"]["ok"] is True
+    assert (await client.get("/health/live")).status_code == 200
+    assert (await client.get("/health/ready")).json() == {"ready": True}
+    models = (await client.get("/api/v1/models")).json()
+    by_name = {m["name"]: m for m in models["models"]}
+    assert set(by_name) == {"tiny_detector", "tiny_primary", "phishing_url"}
+    assert by_name["tiny_primary"]["fallback"] == "tiny_detector"
+    assert by_name["tiny_detector"]["feature_group"] == "tiny"
+    assert [f["name"] for f in by_name["tiny_detector"]["fields"]] == ["x", "y", "proto"]
+    assert by_name["tiny_detector"]["routes"] == {"champion": 1}
+    metrics = (await client.get("/metrics")).text
+    for line in (
+        'ml_inference_total{model="tiny_detector",status="success"}',
+        'ml_inference_latency_seconds_count{model="phishing_url"}',
+        'ml_model_availability{model="tiny_detector"} 1.0',
+        'ml_confidence_scores_count{model="tiny_detector"}',
+        'fortress_gateway_cache_total{outcome="miss"}',
+    ):
+        assert line in metrics, line
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (b'{"investigation_id": "x", "features": ', 400, ["malformed JSON"]),
+        (b"[1, 2]", 422, ["invalid request"]),
+        (orjson.dumps({"features": {"tiny": TINY}}), 422, ["investigation_id", "Field required"]),
+        (orjson.dumps(investigation(extra_field=1)), 422, ["extra_field"]),
+        (orjson.dumps(investigation(models=["nope"])), 400, ["unknown model 'nope'", "tiny_detector"]),
+        (
+            orjson.dumps({"investigation_id": "x", "features": {"dns": {}}}),
+            422,
+            ["unknown feature group 'dns'"],
+        ),
+        (orjson.dumps({"investigation_id": "x", "features": {}}), 422, ["features: Dictionary should have"]),
+        (
+            orjson.dumps({"investigation_id": "x", "features": {"tiny": []}}),
+            422,
+            ["tiny: needs at least one"],
+        ),
+        (
+            orjson.dumps({"investigation_id": "x", "features": {"tiny": {**TINY, "x": "high"}}}),
+            422,
+            ["tiny.x", "expected a number"],
+        ),
+        (
+            orjson.dumps({"investigation_id": "x", "features": {"tiny": {"x": 1, "y": 2}}}),
+            422,
+            ["tiny.proto"],
+        ),
+        (
+            orjson.dumps({"investigation_id": "x", "models": ["phishing_url"], "features": {"tiny": TINY}}),
+            422,
+            ["needs feature group 'url'"],
+        ),
+        (
+            orjson.dumps({"investigation_id": "x", "features": {"tiny": [TINY] * 257}}),
+            422,
+            ["257 records", "at most 256"],
+        ),
+    ],
+)
+async def test_client_errors_are_4xx_with_a_message(
+    client: httpx.AsyncClient, body: bytes, status: int, words: list[str]
+) -> None:
+    response = await client.post(INFER, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == status, response.text
+    error = response.json()
+    assert set(error) == {"error", "kind"}
+    for word in words:
+        assert word in error["error"]
+
+
+async def test_transport_level_errors(client: httpx.AsyncClient) -> None:
+    response = await client.post(INFER, content=b"a=1", headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    assert "send JSON" in response.json()["error"]
+    huge = b'{"investigation_id": "' + b"x" * (1 << 20) + b'"}'
+    assert (await client.post(INFER, content=huge)).status_code == 413
+    assert (await client.get("/nowhere")).status_code == 404
+    assert (await client.get(INFER)).status_code == 405
+    too_many = {"investigations": [investigation(f"i{i}") for i in range(65)]}
+    response = await client.post(f"{INFER}/batch", json=too_many)
+    assert response.status_code == 400
+    assert "at most 64" in response.json()["error"]
+    bad = {"investigations": [investigation("ok"), investigation("bad", models=["nope"])]}
+    response = await client.post(f"{INFER}/batch", json=bad)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("investigations[1]: ")
+
+
+async def test_openapi_documents_the_request_and_response_models(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    assert {"InferenceRequest", "BatchRequest", "InferenceResponse", "EnsembleResult"} <= set(components)
+    body = schema["paths"][INFER]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/InferenceRequest"}
+    assert set(components["InferenceRequest"]["required"]) == {"investigation_id", "features"}
+    assert "422" in schema["paths"][INFER]["post"]["responses"]

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from support.redis_server import RedisServer
 
 from fortress.catalog import get_spec
 from fortress.gateway.example import example_investigation
 from support.cli import fortress
+from support.redis_server import RedisServer
 from support.serve_process import serve
 from support.up_process import fortress_up
 
@@ -141,7 +141,12 @@ def test_a_killed_model_server_and_a_stopped_redis_degrade_answers_but_never_fai
             assert any(a["cached"] for a in healthy)  # repeated investigation: Redis answers
             assert all(not a["degraded"] for a in healthy)
 
-            server.proc.kill()  # the model server dies under load
+            redis_server.stop()  # Redis goes away under load: answers come uncached
+            uncached = load.since(load.wait_for(40))[-10:]
+            assert all(a["cached"] is False for a in uncached)
+            assert all(not a["degraded"] for a in uncached)
+
+            server.proc.kill()  # then the model server dies
             server.proc.wait(10)
             degraded = load.since(load.wait_for(40))[-10:]
             for answer in degraded:
@@ -149,10 +154,6 @@ def test_a_killed_model_server_and_a_stopped_redis_degrade_answers_but_never_fai
                 assert REMOTE in answer["unavailable"]
                 assert LOCAL in answer["predictions"]
                 assert answer["ensemble"] is not None
-            redis_server.stop()  # and then Redis
-            uncached = load.since(load.wait_for(40))[-10:]
-            assert all(a["cached"] is False for a in uncached)
-            assert all(LOCAL in a["predictions"] for a in uncached)
             health = httpx.get(f"{up.url}/health").json()
         assert Counter(status for status, _ in load.answers) == {200: len(load.answers)}
         assert health["status"] == "degraded"

@@ -124,5 +124,4 @@ def encode_frame(spec: ModelSpec, frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _kind_of(spec: ModelSpec, tensor: InputTensor) -> FieldKind:
-    by_name = {f.name: f.kind for f in spec.fields}
-    return by_name[tensor.fields[0]]
+    return spec.kind_of(tensor.fields[0])

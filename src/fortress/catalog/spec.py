@@ -66,6 +66,8 @@ class ModelSpec:
     data: str = ""
     """The real dataset the model trains on ('' when only the simulator covers it)."""
     extra: dict[str, str] = field(default_factory=dict)
+    _inputs: tuple[InputTensor, ...] = field(init=False, repr=False, compare=False)
+    _kinds: dict[str, FieldKind] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         unknown = self.malicious_labels - set(self.labels)
@@ -74,6 +76,9 @@ class ModelSpec:
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: duplicate field names")
+        # derived once: the serving path reads them on every request
+        object.__setattr__(self, "_inputs", self._derive_inputs())
+        object.__setattr__(self, "_kinds", {f.name: f.kind for f in self.fields})
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -85,6 +90,12 @@ class ModelSpec:
     @property
     def inputs(self) -> tuple[InputTensor, ...]:
         """The ONNX graph inputs, derived from the fields (one tensor per kind present)."""
+        return self._inputs
+
+    def kind_of(self, field_name: str) -> FieldKind:
+        return self._kinds[field_name]
+
+    def _derive_inputs(self) -> tuple[InputTensor, ...]:
         out: list[InputTensor] = []
         numeric = self.fields_of(FieldKind.NUMBER)
         if numeric:

@@ -29,7 +29,7 @@ class AuditEvent:
     latency_ms: float
 
     def to_json(self) -> bytes:
-        """One JSON object, no trailing newline."""
+        """One JSON object, no trailing newline. A value JSON cannot hold is written as its ``str``."""
         return orjson.dumps(
             {
                 "event_id": self.event_id,
@@ -42,7 +42,9 @@ class AuditEvent:
                 "degraded": self.degraded,
                 "cached": self.cached,
                 "latency_ms": self.latency_ms,
-            }
+            },
+            default=str,
+            option=orjson.OPT_NON_STR_KEYS,
         )
 
     @classmethod

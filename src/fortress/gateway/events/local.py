@@ -92,9 +92,9 @@ class FileEventSink:
         events = self._buffer.take()
         if not events:
             return
-        data = b"".join(event.to_json() + b"\n" for event in events)
         started = time.perf_counter()
         try:
+            data = b"".join(event.to_json() + b"\n" for event in events)
             log = self._ensure_open()
             view = memoryview(data)
             while view:  # one write() unless the disk is full or a signal cuts it
@@ -106,6 +106,10 @@ class FileEventSink:
             if not self._error:
                 logger.error("audit log %s not writable, dropping events: %s", self.path, exc)
             self._error = f"cannot write {self.path}: {exc.strerror or exc}"
+            return
+        except Exception:  # never let the writer thread die
+            logger.exception("audit log %s: batch of %d events dropped", self.path, len(events))
+            self._metrics.count(self.kind, DROPPED, len(events))
             return
         self._metrics.fsync_seconds.labels(self.kind).observe(time.perf_counter() - started)
         self._metrics.count(self.kind, WRITTEN, len(events))

@@ -1,0 +1,79 @@
+"""The Kafka sink with no broker at all: start does not wait or raise, events go to the spool."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from fortress.gateway.events import EventSettings, build_event_sink
+from fortress.gateway.events.spool import open_slot
+from support.audit import make_event
+from support.processes import free_port
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert not leaked, f"threads left running: {leaked}"
+
+
+def _settings() -> EventSettings:
+    return EventSettings(
+        sink="kafka",
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",  # nothing listens there
+        kafka_probe_interval_ms=100,
+        kafka_probe_timeout_ms=300,
+        fsync_interval_ms=10,
+        kafka_config={"log_level": "0"},
+    )
+
+
+def test_a_missing_broker_costs_nothing_but_spooling(tmp_path: Path) -> None:
+    registry = CollectorRegistry()
+    sink = build_event_sink(_settings(), tmp_path, registry)
+
+    async def main() -> None:
+        started = time.monotonic()
+        await sink.start()
+        assert time.monotonic() - started < 1.0
+        for i in range(50):
+            sink.emit(make_event(i))
+        deadline = time.monotonic() + 5
+        while sink.status().spooled < 50:
+            assert time.monotonic() < deadline, sink.status()
+            await asyncio.sleep(0.01)
+        status = sink.status()
+        assert (status.ok, status.kind) == (False, "kafka")
+        assert "unreachable" in status.detail
+        closing = time.monotonic()
+        await sink.aclose()
+        assert time.monotonic() - closing < 2.0
+
+    asyncio.run(main())
+    assert (
+        registry.get_sample_value("fortress_audit_events_total", {"sink": "kafka", "outcome": "spooled"})
+        == 50
+    )
+    spool = open_slot(tmp_path / "audit" / "spool")
+    assert [e.event for e in spool.read(100)] == [make_event(i) for i in range(50)]
+    spool.close()
+
+
+def test_events_queued_before_start_are_spooled_by_aclose(tmp_path: Path) -> None:
+    sink = build_event_sink(_settings(), tmp_path, CollectorRegistry())
+    for i in range(3):
+        sink.emit(make_event(i))
+    asyncio.run(sink.aclose())
+    assert sink.status().spooled == 3
+    assert sink.status().detail == "closed"
+    spool = open_slot(tmp_path / "audit" / "spool")
+    assert spool.pending == 3
+    spool.close()

@@ -1,8 +1,9 @@
 """`make bench`: every benchmark in one run, or the one named.
 
-python -m bench.run                      # runtime micro-benchmark, then the model-server benchmark
+python -m bench.run                      # runtime micro-benchmark, model-server and gateway benchmarks
 python -m bench.run runtime              # ONNX Runtime batch 1 vs 64 per registered champion
 python -m bench.run serving [--help]     # floor vs `fortress serve` vs MLServer (docs/BENCHMARKS.md)
+python -m bench.run gateway [--help]     # twelve-model investigation: floor vs local vs HTTP fan-out
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import sys
 from collections.abc import Callable
 
 from bench import runtime_micro
+from bench.gateway import main as gateway
 from bench.serving import main as serving
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "runtime": lambda argv: runtime_micro.main(),
     "serving": serving.main,
+    "gateway": gateway.main,
 }
 
 
@@ -29,7 +32,9 @@ def main(argv: list[str]) -> int:
     if runtime_micro.main() != 0:
         print("runtime micro-benchmark skipped (no registered models here)", flush=True)
     print("\n== serving: floor vs fortress serve vs MLServer ==", flush=True)
-    return serving.main([])
+    served = serving.main([])
+    print("\n== gateway: twelve-model investigation, local vs HTTP fan-out ==", flush=True)
+    return max(served, gateway.main([]))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.serving import cpu
 from bench.serving.processes import Server, running
 from bench.serving.targets import Target
-from bench.serving.wrk import WrkError, run_wrk, write_post_script
+from bench.serving.wrk import TIMEOUT_S, WrkError, run_wrk, write_post_script
 
 ANSWER_TOLERANCE = 1e-5
 _BATCH_ROWS = re.compile(r"^fortress_batch_rows_(sum|count)\{[^}]*\}\s+([\d.eE+-]+)$", re.MULTILINE)
@@ -28,6 +28,8 @@ class LoadPlan:
     warmup_s: float = 2.0
     duration_s: float = 10.0
     rounds: int = 2
+    timeout_s: float = TIMEOUT_S
+    """wrk's per-request timeout: a slower request counts as failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,9 @@ class Job:
     concurrencies: tuple[int, ...]
     extra: bool = False
     """Reported apart from the three-way comparison."""
+    companions: tuple[int, ...] = ()
+    """Process groups (already running) that serve this target's requests too, e.g. the model server
+    a gateway calls: their CPU counts as the target's, not as other processes' noise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +51,21 @@ class Point:
     concurrency: int
     requests_per_s: float
     p50_ms: float
+    p95_ms: float
     p99_ms: float
     failed: int
+    requests: int
     mean_batch_rows: float | None = None
     others_cores: float | None = None
     """CPU used meanwhile by processes other than this server and wrk (a shared machine's noise)."""
     extra: bool = False
+
+    @property
+    def good_per_s(self) -> float:
+        """Requests per second that did not fail (all of them when none failed)."""
+        if not self.requests:
+            return 0.0
+        return self.requests_per_s * max(0, self.requests - self.failed) / self.requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +79,8 @@ class AnswerMismatch(RuntimeError):
     pass
 
 
-def check_answer(server: Server, target: Target, expected: Sequence[float]) -> None:
-    """One request by hand: the server must answer 200 with the model's probabilities for the row."""
+def fetch_answer(server: Server, target: Target) -> list[float]:
+    """One request by hand; the answer decoded by the target (a non-200 answer raises)."""
     request = urllib.request.Request(
         server.base_url + target.predict_path,
         data=target.body,
@@ -74,8 +88,12 @@ def check_answer(server: Server, target: Target, expected: Sequence[float]) -> N
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=10) as response:
-        answer = json.loads(response.read())
-    got = target.decode(answer)
+        return target.decode(json.loads(response.read()))
+
+
+def check_answer(server: Server, target: Target, expected: Sequence[float]) -> None:
+    """The server must answer 200 with the expected probabilities (the model's, for the row)."""
+    got = fetch_answer(server, target)
     if len(got) != len(expected) or max(abs(a - b) for a, b in zip(got, expected, strict=True)) > (
         ANSWER_TOLERANCE
     ):
@@ -118,7 +136,7 @@ def start_all(
             failures.append((target.key, f"{target.label}: {str(exc).splitlines()[0]}"))
             continue
         stack.push(inner)
-        script = write_post_script(workdir / f"{target.key}-{target.port}.lua", target.body)
+        script = write_post_script(workdir / f"{target.key}-{target.port}.lua", target.body, target.marker)
         live.append(Live(job, server, script))
     return live
 
@@ -155,7 +173,7 @@ def run_rounds(
 def _better(new: Point, old: Point) -> bool:
     if (new.failed == 0) != (old.failed == 0):
         return new.failed == 0
-    return new.requests_per_s > old.requests_per_s
+    return new.good_per_s > old.good_per_s
 
 
 def _batch_rows(server: Server) -> tuple[float, float]:
@@ -170,35 +188,40 @@ def _batch_rows(server: Server) -> tuple[float, float]:
 def _point(entry: Live, concurrency: int, plan: LoadPlan) -> Point:
     target, server = entry.job.target, entry.server
     url = server.base_url + target.predict_path
-    cpu.wait_for_quiet(server.pid)
-    run_wrk(url, entry.script, concurrency, plan.warmup_s)
+    groups = (server.pid, *entry.job.companions)
+    # A quiet second of the whole machine first, these servers included: work left over from the
+    # previous point (a model server still answering calls its gateway gave up on) must not overlap.
+    cpu.wait_for_quiet(())
+    run_wrk(url, entry.script, concurrency, plan.warmup_s, timeout_s=plan.timeout_s)
     before = _batch_rows(server) if target.scrape_batches else None
-    started = cpu.sample(server.pid)
-    result = run_wrk(url, entry.script, concurrency, plan.duration_s)
-    others = cpu.others_cores(started, cpu.sample(server.pid))
+    started = cpu.sample(groups)
+    result = run_wrk(url, entry.script, concurrency, plan.duration_s, timeout_s=plan.timeout_s)
+    others = cpu.others_cores(started, cpu.sample(groups))
     mean = None
     if before is not None:
         after = _batch_rows(server)
         batches = after[1] - before[1]
         mean = (after[0] - before[0]) / batches if batches else None
     return Point(
-        target.key,
-        target.label,
-        target.variant,
-        concurrency,
-        result.requests_per_s,
-        result.p50_ms,
-        result.p99_ms,
-        result.failed,
-        mean,
-        others,
-        entry.job.extra,
+        key=target.key,
+        label=target.label,
+        variant=target.variant,
+        concurrency=concurrency,
+        requests_per_s=result.requests_per_s,
+        p50_ms=result.p50_ms,
+        p95_ms=result.p95_ms,
+        p99_ms=result.p99_ms,
+        failed=result.failed,
+        requests=result.requests,
+        mean_batch_rows=mean,
+        others_cores=others,
+        extra=entry.job.extra,
     )
 
 
 def _describe(point: Point) -> str:
     text = f"{point.label}: {point.requests_per_s:,.0f} req/s, p50 {point.p50_ms:.2f} ms, "
-    text += f"p99 {point.p99_ms:.2f} ms"
+    text += f"p95 {point.p95_ms:.2f} ms, p99 {point.p99_ms:.2f} ms"
     if point.mean_batch_rows is not None:
         text += f", {point.mean_batch_rows:.1f} rows/batch"
     if point.others_cores is not None:

@@ -30,12 +30,14 @@ class Target:
     predict_path: str
     body: bytes
     decode: Decode
-    """Response JSON -> class probabilities of the one row."""
+    """Response JSON -> the probabilities to compare (the row's classes; for a gateway, every model's)."""
     variant: str = ""
     """Configuration in a few words (MLServer's batching settings)."""
     cwd: Path = REPO
     scrape_batches: bool = False
     """Read ``fortress_batch_rows`` from ``/metrics`` to report the mean rows per batch."""
+    marker: str | None = None
+    """A 200 answer whose body contains this is counted as failed (the gateway's degraded answers)."""
 
 
 def tf_rows_body(model: ModelArtifacts) -> bytes:

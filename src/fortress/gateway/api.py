@@ -6,15 +6,16 @@ validators (no per-request FastAPI body machinery); their OpenAPI entries still 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
+from fortress.errors import InvalidInput
 from fortress.gateway.http_errors import JSON, validation_error
 from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.schema import (
@@ -26,6 +27,7 @@ from fortress.gateway.schema import (
 )
 from fortress.gateway.status import health, models_overview, ready
 
+T = TypeVar("T")
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
@@ -53,21 +55,13 @@ class Endpoints:
     async def inference(self, request: Request) -> Response:
         """Run one investigation through the ensemble."""
         principal = await self.platform.admit(request.headers, "inference")
-        body = await _json_body(request)
-        try:
-            parsed = REQUEST.validate_json(body)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        parsed = _parse(REQUEST, await _json_body(request))
         return Response(await self.service.infer(parsed, principal.id), media_type=JSON)
 
     async def inference_batch(self, request: Request) -> Response:
         """Run many investigations in one call; results come back in request order."""
         principal = await self.platform.admit(request.headers, "inference")
-        body = await _json_body(request)
-        try:
-            parsed = BATCH_REQUEST.validate_json(body)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        parsed = _parse(BATCH_REQUEST, await _json_body(request))
         return Response(await self.service.infer_batch(parsed.investigations, principal.id), media_type=JSON)
 
     async def models(self, request: Request) -> Response:
@@ -93,6 +87,19 @@ class Endpoints:
         """Prometheus text format."""
         await self.platform.admit_ops(request.headers, self.platform.settings.auth.open_metrics)
         return Response(generate_latest(self.platform.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _parse(adapter: TypeAdapter[T], body: bytes) -> T:
+    """orjson then the compiled validator: faster than pydantic's own JSON parsing on large bodies
+    (an investigation carries an image as 3,072 numbers)."""
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
 
 
 async def _json_body(request: Request) -> bytes:

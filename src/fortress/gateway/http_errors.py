@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fortress.errors import ErrorKind, FortressError, InvalidInput, Unprocessable
+from fortress.errors import ErrorKind, FortressError, Unprocessable
 from fortress.runtime.errors import Overloaded
 from fortress.server.errors import HTTP_STATUS as SERVER_HTTP_STATUS
 
@@ -38,10 +38,8 @@ def error_response(exc: FortressError) -> Response:
 
 
 def validation_error(exc: ValidationError) -> FortressError:
-    """A pydantic error on the request body: malformed JSON is 400, a schema violation 422."""
+    """A schema violation in a parsed request body: 422 naming the fields."""
     errors = exc.errors(include_url=False, include_input=False)
-    if any(e["type"] == "json_invalid" for e in errors):
-        return InvalidInput(f"malformed JSON: {errors[0]['msg']}")
     shown = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return Unprocessable(f"invalid request: {shown}{more}")

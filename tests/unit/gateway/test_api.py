@@ -253,6 +253,16 @@ async def test_health_models_and_metrics(client: httpx.AsyncClient) -> None:
             ["tiny.proto"],
         ),
         (
+            orjson.dumps({"investigation_id": "x", "features": {"tiny": {**TINY, "y": 1e39}}}),
+            422,
+            ["tiny.y", "float32 range"],
+        ),
+        (
+            b'{"investigation_id": "x", "features": {"tiny": {"x": 1e400, "y": 2, "proto": "tcp"}}}',
+            400,
+            ["malformed JSON", "infinity"],
+        ),
+        (
             orjson.dumps({"investigation_id": "x", "models": ["phishing_url"], "features": {"tiny": TINY}}),
             422,
             ["needs feature group 'url'"],

@@ -6,6 +6,7 @@ Models: ``tiny_detector`` (group ``tiny``), ``tiny_primary`` (group ``tiny``, fa
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -51,11 +52,13 @@ def investigation(investigation_id: str = "inv-1", **extra: Any) -> dict[str, An
 
 
 class BrokenBackend:
-    """A backend (our own protocol) that lists its models and fails every call, as a dead server would."""
+    """A backend (our own protocol) that lists its models and fails every call, as a dead server would
+    (after ``delay_s``: a hung one)."""
 
     kind = "broken"
 
-    def __init__(self, specs: Mapping[str, ModelSpec]) -> None:
+    def __init__(self, specs: Mapping[str, ModelSpec], delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s
         self._served = MappingProxyType(
             {name: BackendModel(spec, {DEFAULT_ROUTE: 1}) for name, spec in specs.items()}
         )
@@ -72,6 +75,8 @@ class BrokenBackend:
     async def predict(
         self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE
     ) -> ModelAnswer:
+        if self.delay_s:  # a server that hangs
+            await asyncio.sleep(self.delay_s)
         raise Unavailable(f"connection refused calling {name}")
 
     def status(self) -> BackendStatus:
@@ -80,11 +85,11 @@ class BrokenBackend:
 
 @asynccontextmanager
 async def gateway_client(
-    settings: Settings, *, broken: Iterable[str] = ()
+    settings: Settings, *, broken: Iterable[str] = (), hang_s: float = 0.0
 ) -> AsyncIterator[tuple[httpx.AsyncClient, GatewayPlatform]]:
     """The app over a started platform (its lifespan runs), with an in-process HTTP client.
 
-    ``broken``: models routed to a ``BrokenBackend`` instead of the local runtime.
+    ``broken``: models routed to a ``BrokenBackend`` (hanging ``hang_s`` first) instead of the runtime.
     """
     platform = build_platform(settings, MlflowRegistry(settings))
     broken = list(broken)
@@ -92,7 +97,7 @@ async def gateway_client(
         router = platform.service.router
         specs = {name: platform.service.expected[name] for name in broken}
         platform.service.router = ModelRouter(
-            {**router.backends, "broken": BrokenBackend(specs)},
+            {**router.backends, "broken": BrokenBackend(specs, hang_s)},
             {**router.assignment, **dict.fromkeys(broken, "broken")},
             router.default,
         )

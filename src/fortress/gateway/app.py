@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from fortress import __version__
@@ -14,6 +15,7 @@ from fortress.errors import FortressError
 from fortress.gateway.api import api_router
 from fortress.gateway.http_errors import fortress_error, http_error, internal_error
 from fortress.gateway.platform import GatewayPlatform
+from fortress.gateway.request_metrics import RequestMetrics
 from fortress.gateway.schema import BatchRequest, InferenceRequest
 from fortress.server.limits import BodyLimit
 
@@ -39,7 +41,10 @@ def create_app(platform: GatewayPlatform) -> FastAPI:
         },
     )
     app.add_middleware(BodyLimit, max_bytes=platform.settings.limits.max_body_bytes)
-    app.include_router(api_router(platform))
+    router = api_router(platform)
+    paths = [route.path for route in router.routes if isinstance(route, APIRoute)]
+    app.add_middleware(RequestMetrics, metrics=platform.service.metrics, endpoints=paths)
+    app.include_router(router)
     app.state.platform = platform
     _document_request_bodies(app)
     return app

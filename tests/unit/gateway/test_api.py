@@ -219,6 +219,9 @@ async def test_health_models_and_metrics(client: httpx.AsyncClient) -> None:
         'ml_model_availability{model="tiny_detector"} 1.0',
         'ml_confidence_scores_count{model="tiny_detector"}',
         'fortress_gateway_cache_total{outcome="miss"}',
+        'fortress_gateway_requests_total{endpoint="/api/v1/inference",status="200"}',
+        'fortress_gateway_requests_total{endpoint="/health",status="200"}',
+        'fortress_gateway_request_seconds_count{endpoint="/api/v1/inference"}',
     ):
         assert line in metrics, line
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
 from fortress.runtime.manager import ModelEntry, ModelRuntime
+from fortress.runtime.settings import Dispatch
 
 
 class LocalBackend:
@@ -16,6 +17,9 @@ class LocalBackend:
 
     def __init__(self, runtime: ModelRuntime) -> None:
         self.runtime = runtime
+        self._infer = (
+            runtime.infer_grouped if runtime.settings.dispatch is Dispatch.GROUPED else runtime.infer
+        )
         self._seen: Mapping[str, ModelEntry] | None = None
         self._served: Mapping[str, BackendModel] = MappingProxyType({})
 
@@ -36,7 +40,7 @@ class LocalBackend:
         self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE
     ) -> ModelAnswer:
         label = None if route == DEFAULT_ROUTE else route
-        model, out = await self.runtime.infer(name, feeds, label=label)
+        model, out = await self._infer(name, feeds, label=label)
         return ModelAnswer(model.name, model.version, out)
 
     def status(self) -> BackendStatus:

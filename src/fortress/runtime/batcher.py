@@ -179,7 +179,7 @@ class DynamicBatcher:
     async def _compute(self, batch: list[Pending]) -> None:
         started = time.perf_counter_ns()
         try:
-            feeds = _concat([p.feeds for p in batch])
+            feeds = concat_feeds([p.feeds for p in batch])
             loop = asyncio.get_running_loop()
             out = await loop.run_in_executor(self._executor, self._run, feeds)
         except Exception as exc:
@@ -220,7 +220,7 @@ class DynamicBatcher:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-def _concat(feeds: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def concat_feeds(feeds: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(feeds) == 1:
         return feeds[0]
     return {name: np.concatenate([f[name] for f in feeds]) for name in feeds[0]}

@@ -25,6 +25,7 @@ from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.registry.base import CHAMPION, ONNX_SHA_TAG, ModelRegistry
 from fortress.runtime.batcher import DynamicBatcher
 from fortress.runtime.errors import ModelNotLoaded
+from fortress.runtime.group import GroupDispatcher
 from fortress.runtime.session import LoadedModel, SessionOptions, load_model
 from fortress.runtime.settings import RuntimeSettings, VersionPolicy
 
@@ -70,6 +71,9 @@ class ModelRuntime:
         self._metrics = metrics
         self._executor = ThreadPoolExecutor(settings.compute_threads, thread_name_prefix="fortress-compute")
         self._io = ThreadPoolExecutor(1, thread_name_prefix="fortress-registry")
+        self._group = GroupDispatcher(
+            self._executor, settings.grouped_jobs, max_queue_rows=settings.batching.max_queue_rows
+        )
         self._table: dict[str, ModelEntry] = {}
         self._poller: asyncio.Task[None] | None = None
         self._draining: set[asyncio.Task[None]] = set()
@@ -110,6 +114,16 @@ class ModelRuntime:
         served = self.resolve(name, version, label)
         served.model.check(feeds)
         out = await served.batcher.submit(feeds, self.settings.request_timeout_s)
+        return served.model, out
+
+    async def infer_grouped(
+        self, name: str, feeds: dict[str, np.ndarray], version: int | None = None, label: str | None = None
+    ) -> tuple[LoadedModel, np.ndarray]:
+        """Like ``infer``, through the grouped dispatcher (``runtime/group.py``) instead of the
+        model's own batcher: for callers that ask many models at once (the gateway)."""
+        served = self.resolve(name, version, label)
+        served.model.check(feeds)
+        out = await self._group.submit(served.model, feeds)
         return served.model, out
 
     @property
@@ -224,6 +238,7 @@ class ModelRuntime:
 
     async def _retire(self, served: Served, *, collect: bool = True) -> None:
         await served.batcher.aclose()
+        await self._group.wait_unused(served.model)
         if self._metrics:
             self._metrics.loaded.labels(served.model.name, str(served.model.version)).set(0)
         logger.info("unloaded %s version %d", served.model.name, served.model.version)

@@ -85,9 +85,11 @@ def test_loads_aliases_and_resolves_versions_and_labels(registry: MlflowRegistry
     asyncio.run(main())
 
 
-def test_swap_under_steady_load_fails_no_request(registry: MlflowRegistry) -> None:
+@pytest.mark.parametrize("grouped", [False, True], ids=["per-model", "grouped"])
+def test_swap_under_steady_load_fails_no_request(registry: MlflowRegistry, grouped: bool) -> None:
     async def main() -> tuple[list[int], int]:
         runtime = ModelRuntime(registry, RuntimeSettings())
+        infer = runtime.infer_grouped if grouped else runtime.infer
         await runtime.start()
         versions: list[int] = []
         errors = 0
@@ -97,7 +99,7 @@ def test_swap_under_steady_load_fails_no_request(registry: MlflowRegistry) -> No
             nonlocal errors
             while not stop.is_set():
                 try:
-                    model, _ = await runtime.infer("tiny_detector", _feeds(2))
+                    model, _ = await infer("tiny_detector", _feeds(2))
                     versions.append(model.version)
                 except Exception:
                     errors += 1

@@ -161,3 +161,19 @@ def test_a_killed_model_server_and_a_stopped_redis_degrade_answers_but_never_fai
         assert health["models"][REMOTE]["available"] is False
         assert up.stop() == 0
         assert "Traceback" not in up.output()
+
+
+def test_two_gateway_workers_share_the_port_and_the_api_key(home: Path, body: dict[str, Any]) -> None:
+    with fortress_up(home, "--no-train", "--workers", "2") as up:
+        key = up.api_key()
+        assert key is not None, up.output()
+        headers = {"X-API-Key": key}
+        answers = [
+            httpx.post(f"{up.url}/api/v1/inference", json={**body, "cache_enabled": False}, headers=headers)
+            for _ in range(6)
+        ]
+        assert [a.status_code for a in answers] == [200] * 6
+        assert httpx.post(f"{up.url}/api/v1/inference", json=body).status_code == 401
+        assert up.stop() == 0
+    assert up.output().count("Application startup complete") == 2
+    assert "gateway stopped" in up.output()

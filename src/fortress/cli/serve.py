@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
 
 from fortress.cli.common import load_settings, open_registry, progress
+from fortress.cli.uvicorn_run import run_server
 from fortress.errors import UnknownModel
 from fortress.server.settings import ServerSettings
 from fortress.settings import Settings
@@ -37,8 +33,6 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve the registered models until SIGTERM/SIGINT, then finish in-flight requests and exit."""
-    import uvicorn
-
     settings = _settings(load_settings(), models, host, rest_port, grpc_port, workers)
     registry = open_registry(settings)
     registered = registry.model_names()
@@ -52,25 +46,16 @@ def serve_command(
         f"{settings.tracking_uri()}: REST http://{server.host}:{server.rest_port}, {grpc}, "
         f"{server.workers} worker(s)"
     )
-    options: dict[str, Any] = {
-        "host": server.host,
-        "port": server.rest_port,
-        "loop": "auto",  # uvloop and httptools when installed
-        "http": "auto",
-        "lifespan": "on",
-        "access_log": False,
-        "timeout_graceful_shutdown": server.graceful_shutdown_s,
-    }
-    # uvicorn handles SIGTERM/SIGINT while it runs (stop accepting, finish in-flight requests, run the
-    # lifespan shutdown), then re-raises the signal it caught: a SIGTERM is then a clean exit (0).
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    if server.workers == 1:
+
+    def one_process() -> Any:
         from fortress.server.factory import build_app
 
-        uvicorn.run(build_app(settings, registry), **options)
-    else:
-        export_to_workers(settings, ("server", "runtime"))
-        uvicorn.run(APP_FACTORY, factory=True, workers=server.workers, **options)
+        return build_app(settings, registry)
+
+    run_server(
+        settings, one_process, factory=APP_FACTORY, sections=("server", "runtime"), host=server.host,
+        port=server.rest_port, workers=server.workers, graceful_shutdown_s=server.graceful_shutdown_s,
+    )  # fmt: skip
 
 
 def _settings(
@@ -89,30 +74,3 @@ def _settings(
     if models is not None:
         runtime = runtime.model_copy(update={"models": [m.strip() for m in models.split(",") if m.strip()]})
     return settings.model_copy(update={"server": server, "runtime": runtime})
-
-
-def export_to_workers(settings: Settings, sections: tuple[str, ...]) -> None:
-    """Worker processes rebuild their settings from the environment (uvicorn's app factory takes no
-    arguments): hand them this command's ``sections`` of the settings, replacing nested variables."""
-    for key in list(os.environ):
-        if key.upper().startswith(tuple(f"FORTRESS_{s.upper()}__" for s in sections)):
-            del os.environ[key]
-    for section in sections:
-        values = _revealed(getattr(settings, section).model_dump())
-        os.environ[f"FORTRESS_{section.upper()}"] = json.dumps(values, default=str)
-
-
-def _revealed(value: Any) -> Any:
-    """Settings as plain values, secrets included (workers need them; JSON dumps would mask them)."""
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    if isinstance(value, dict):
-        return {k: _revealed(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_revealed(v) for v in value]
-    return value
-
-
-def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    progress("stopped (SIGTERM)")
-    raise SystemExit(0)

@@ -4,7 +4,6 @@ the ensemble gateway and print how to call it."""
 from __future__ import annotations
 
 import shlex
-import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ import orjson
 import typer
 
 from fortress.cli.common import load_settings, open_registry, progress
-from fortress.cli.serve import exit_on_sigterm, export_to_workers
+from fortress.cli.uvicorn_run import run_server
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.base import ModelRegistry
 from fortress.settings import Settings
@@ -34,8 +33,6 @@ def up_command(
     ] = True,
 ) -> None:
     """Train the reference ensemble if the registry has none, then serve the gateway until Ctrl-C."""
-    import uvicorn
-
     settings = load_settings()
     given = {"host": host, "port": port, "workers": workers}
     gateway = GatewaySettings.model_validate(
@@ -49,23 +46,16 @@ def up_command(
     example = _write_example(settings, registry)
     url = f"http://{gateway.host}:{gateway.port}"
     _print_instructions(url, key_line, example, settings)
-    options: dict[str, Any] = {
-        "host": gateway.host,
-        "port": gateway.port,
-        "loop": "auto",
-        "http": "auto",
-        "lifespan": "on",
-        "access_log": False,
-        "timeout_graceful_shutdown": gateway.graceful_shutdown_s,
-    }
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    if gateway.workers == 1:
+
+    def one_process() -> Any:
         from fortress.gateway.factory import build_app
 
-        uvicorn.run(build_app(settings, registry), **options)
-    else:
-        export_to_workers(settings, ("gateway", "runtime"))
-        uvicorn.run(APP_FACTORY, factory=True, workers=gateway.workers, **options)
+        return build_app(settings, registry)
+
+    run_server(
+        settings, one_process, factory=APP_FACTORY, sections=("gateway", "runtime"), host=gateway.host,
+        port=gateway.port, workers=gateway.workers, graceful_shutdown_s=gateway.graceful_shutdown_s,
+    )  # fmt: skip
     progress("gateway stopped")
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fortress.cli.serve import _settings, export_to_workers
+from fortress.cli.serve import _settings
+from fortress.cli.uvicorn_run import export_to_workers
 from fortress.settings import Settings
 from support.cli import fortress, one_error_line
 

@@ -1,0 +1,77 @@
+"""Run an ASGI app under uvicorn the way every Fortress server runs: one process, or several workers
+that rebuild their settings from the environment, with a graceful drain on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from pydantic import SecretStr
+
+from fortress.cli.common import progress
+from fortress.settings import Settings
+
+
+def run_server(
+    settings: Settings,
+    build_app: Callable[[], Any],
+    *,
+    factory: str,
+    sections: tuple[str, ...],
+    host: str,
+    port: int,
+    workers: int,
+    graceful_shutdown_s: float,
+) -> None:
+    """``build_app`` makes the app for one process; with ``workers`` > 1 each worker calls the
+    ``factory`` import path instead, after this process exported the settings ``sections``."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "loop": "auto",  # uvloop and httptools when installed
+        "http": "auto",
+        "lifespan": "on",
+        "access_log": False,
+        "timeout_graceful_shutdown": graceful_shutdown_s,
+    }
+    # uvicorn handles SIGTERM/SIGINT while it runs (stop accepting, finish in-flight requests, run the
+    # lifespan shutdown), then re-raises the signal it caught: a SIGTERM is then a clean exit (0).
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
+    if workers == 1:
+        uvicorn.run(build_app(), **options)
+    else:
+        export_to_workers(settings, sections)
+        uvicorn.run(factory, factory=True, workers=workers, **options)
+
+
+def export_to_workers(settings: Settings, sections: tuple[str, ...]) -> None:
+    """Worker processes rebuild their settings from the environment (uvicorn's app factory takes no
+    arguments): hand them this command's ``sections`` of the settings, replacing nested variables."""
+    for key in list(os.environ):
+        if key.upper().startswith(tuple(f"FORTRESS_{s.upper()}__" for s in sections)):
+            del os.environ[key]
+    for section in sections:
+        values = _revealed(getattr(settings, section).model_dump())
+        os.environ[f"FORTRESS_{section.upper()}"] = json.dumps(values, default=str)
+
+
+def _revealed(value: Any) -> Any:
+    """Settings as plain values, secrets included (workers need them; JSON dumps would mask them)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_revealed(v) for v in value]
+    return value
+
+
+def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    progress("stopped (SIGTERM)")
+    raise SystemExit(0)

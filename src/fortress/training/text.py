@@ -13,6 +13,7 @@ import numpy as np
 
 from fortress.catalog.spec import TEXT_INPUT, ModelSpec
 from fortress.training.model import ONNX_ML_OPSET, TrainResult, keep_only_probabilities
+from fortress.training.onnx_rewrite import replace_l2_normalizers
 
 TEXT_OPSET = 21
 
@@ -43,6 +44,7 @@ class TextModel:
                 target_opset={"": TEXT_OPSET, "ai.onnx.ml": ONNX_ML_OPSET},
             )
         keep_only_probabilities(model)
+        replace_l2_normalizers(model)
         return bytes(model.SerializeToString())
 
 

@@ -21,14 +21,14 @@ from fortress.runtime.errors import Overloaded
 from fortress.runtime.session import LoadedModel
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Waiting:
     feeds: dict[str, np.ndarray]
     rows: int
     future: asyncio.Future[np.ndarray]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Group:
     model: LoadedModel
     waiting: list[_Waiting] = field(default_factory=list)
@@ -86,7 +86,7 @@ class GroupDispatcher:
     def _finish(
         self, job: dict[int, _Group], groups: list[_Group], done: asyncio.Future[list[np.ndarray | Exception]]
     ) -> None:
-        self._inflight.remove(job)
+        self._inflight = [j for j in self._inflight if j is not job]  # identity: jobs hold arrays
         outcomes: list[np.ndarray | Exception]
         try:
             outcomes = done.result()

@@ -27,8 +27,9 @@ def models() -> tuple[LoadedModel, LoadedModel]:
     return tiny_loaded(seed=1, version=1), tiny_loaded(seed=2, version=2)
 
 
+@pytest.mark.parametrize("jobs_at_once", [1, 2])
 def test_concurrent_callers_of_two_models_get_exactly_their_rows_in_few_jobs(
-    models: tuple[LoadedModel, LoadedModel],
+    models: tuple[LoadedModel, LoadedModel], jobs_at_once: int
 ) -> None:
     rng = np.random.default_rng(0)
     calls = [(models[i % 2], _feeds(rng, int(rng.integers(1, 9)))) for i in range(400)]
@@ -38,7 +39,7 @@ def test_concurrent_callers_of_two_models_get_exactly_their_rows_in_few_jobs(
     async def main() -> list[np.ndarray]:
         nonlocal jobs
         with ThreadPoolExecutor(2) as pool:
-            dispatcher = GroupDispatcher(pool, max_inflight=1)
+            dispatcher = GroupDispatcher(pool, max_inflight=jobs_at_once)
             original = dispatcher._flush
 
             def counting() -> None:
@@ -49,11 +50,11 @@ def test_concurrent_callers_of_two_models_get_exactly_their_rows_in_few_jobs(
 
             dispatcher._flush = counting  # type: ignore[method-assign]
 
-            async def one(model: LoadedModel, feeds: dict[str, np.ndarray]) -> np.ndarray:
-                await asyncio.sleep(0)
-                return await dispatcher.submit(model, feeds)
+            async def one(i: int, model: LoadedModel, feeds: dict[str, np.ndarray]) -> np.ndarray:
+                await asyncio.sleep(0.0005 * (i % 40))  # arrivals spread while jobs compute
+                return await asyncio.wait_for(dispatcher.submit(model, feeds), 10)
 
-            return await asyncio.gather(*(one(m, f) for m, f in calls))
+            return await asyncio.gather(*(one(i, m, f) for i, (m, f) in enumerate(calls)))
 
     got = asyncio.run(main())
     for want, have in zip(expected, got, strict=True):

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fortress.features.settings import FeatureSettings
 from fortress.gateway.settings import GatewaySettings
 from fortress.runtime.settings import RuntimeSettings
 from fortress.server.settings import ServerSettings
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    features: FeatureSettings = Field(default_factory=FeatureSettings)
 
     @property
     def registry_dir(self) -> Path:

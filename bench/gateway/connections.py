@@ -10,33 +10,15 @@ The file-descriptor limits of the server (``prlimit``) and of wrk are raised to 
 from __future__ import annotations
 
 import contextlib
-import os
-import resource
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.gateway.sockets import Limits, Watcher, listen_overflows, raise_limits
 from bench.serving import cpu
 from bench.serving.processes import Server
 from bench.serving.wrk import WrkError, WrkResult, run_wrk
 
-UVICORN_BACKLOG = 2048
-"""uvicorn's default listen backlog (`fortress up` does not set one)."""
-FD_MARGIN = 1024
 MIN_DURATION_S = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    open_files: int
-    """RLIMIT_NOFILE given to the server and to wrk."""
-    hard: int
-    somaxconn: int | None
-    syn_backlog: int | None
-
-    def holds(self, connections: int) -> bool:
-        """Whether the limit leaves room for ``connections`` sockets besides the server's own files."""
-        return self.open_files >= connections + 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +31,11 @@ class ManyConnections:
     error: str = ""
     peak_open_fds: int | None = None
     """Most file descriptors the server held at once (sampled every second): accepted connections."""
+    peak_accept_queue: int | None = None
+    full_samples: tuple[int, int] = (0, 0)
+    """(one-second samples with the accept queue at its limit, samples)."""
+    listen_overflows: int | None = None
+    """Connection attempts the kernel dropped meanwhile because an accept queue was full."""
     others_cores: float | None = None
 
 
@@ -62,57 +49,15 @@ def plan(connections: int, throughput: float | None, duration_s: float, max_s: f
     return duration, max(10.0, 1.5 * wait)
 
 
-def _read_int(path: str) -> int | None:
-    try:
-        return int(Path(path).read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def raise_limits(pid: int, connections: int) -> Limits:
-    """Raise the server's open-file limit (soft, up to the hard limit) to hold ``connections``."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = connections + FD_MARGIN
-    if hard != resource.RLIM_INFINITY:
-        want = min(want, hard)
-    want = max(want, soft)
-    resource.prlimit(pid, resource.RLIMIT_NOFILE, (want, hard))
-    return Limits(
-        want,
-        hard,
-        _read_int("/proc/sys/net/core/somaxconn"),
-        _read_int("/proc/sys/net/ipv4/tcp_max_syn_backlog"),
-    )
-
-
-def _open_fds(pid: int) -> int | None:
-    try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return None
-
-
-class _FdSampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.peak: int | None = None
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(1.0):
-            count = _open_fds(self.pid)
-            if count is not None:
-                self.peak = max(self.peak or 0, count)
-
-
 def run_many(
     server: Server, url: str, script: Path, connections: int, duration_s: float, timeout_s: float
 ) -> ManyConnections:
     limits = raise_limits(server.pid, connections)
     cpu.wait_for_quiet(())  # the whole machine, the server included (it may still drain earlier load)
-    sampler = _FdSampler(server.pid)
-    sampler.start()
+    port = int(server.base_url.rsplit(":", 1)[1])
+    watcher = Watcher(server.pid, port, limits.backlog)
+    watcher.start()
+    overflows = listen_overflows()
     started = cpu.sample((server.pid,))
     result, error = None, ""
     try:
@@ -128,8 +73,21 @@ def run_many(
     except (WrkError, OSError) as exc:
         error = str(exc).splitlines()[0]
     finally:
-        sampler.stopped.set()
+        watcher.stopped.set()
         with contextlib.suppress(RuntimeError):
-            sampler.join(timeout=5)
+            watcher.join(timeout=5)
     others = cpu.others_cores(started, cpu.sample((server.pid,)))
-    return ManyConnections(connections, duration_s, timeout_s, limits, result, error, sampler.peak, others)
+    after = listen_overflows()
+    return ManyConnections(
+        connections=connections,
+        duration_s=duration_s,
+        timeout_s=timeout_s,
+        limits=limits,
+        result=result,
+        error=error,
+        peak_open_fds=watcher.peak_fds,
+        peak_accept_queue=watcher.peak_queue,
+        full_samples=(watcher.full, watcher.samples),
+        listen_overflows=after - overflows if after is not None and overflows is not None else None,
+        others_cores=others,
+    )

@@ -144,7 +144,8 @@ def _benchmark(args: argparse.Namespace, plan: LoadPlan, work: Path) -> Outcome:
     outcome = Outcome(load_before=os.getloadavg())
     ensemble = prepare(args.home, _datasets(args), work, progress)
     versions = ", ".join(f"{n} v{v}" for n, v in ensemble.versions.items())
-    outcome.registry = f"trained on {ensemble.home.data}; champions {versions}"
+    when = "reused from the cache" if ensemble.home.reused else "trained in this run, just before measuring"
+    outcome.registry = f"trained on {ensemble.home.data} ({when}); champions {versions}"
     outcome.body_bytes, outcome.floor_us = len(ensemble.body), ensemble.floor_us
     with contextlib.ExitStack() as stack:
         serve = _start_model_server(ensemble, work, stack, outcome)

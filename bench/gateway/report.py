@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.gateway.connections import UVICORN_BACKLOG, ManyConnections
+from bench.gateway.connections import ManyConnections
+from bench.gateway.sockets import UVICORN_BACKLOG
 from bench.gateway.targets import LONG_TIMEOUT_S
 from bench.serving.cpu import QUIET_CORES
 from bench.serving.measure import ANSWER_TOLERANCE, LoadPlan, Point
@@ -20,6 +21,8 @@ P95_TARGET_MS = 10.0
 BLUEPRINT_MS = 100.0
 TARGET_CONCURRENCY = 16
 THROUGHPUT_RATIO = 2.0
+QUIET_LOAD = 0.5
+"""1-minute load average at or below which the machine counts as quiet before the run."""
 KEYS = ("floor", "local", "remote")
 
 
@@ -96,7 +99,7 @@ def verdicts(outcome: Outcome, plan: LoadPlan) -> list[str]:
     ratios = []
     for c in plan.concurrencies:
         b, r = best(outcome.points, "local", c), best(outcome.points, "remote", c)
-        if b is not None and r is not None:
+        if b is not None and r is not None and b.good_per_s > 0:
             ok = r.good_per_s == 0 or b.good_per_s / r.good_per_s >= THROUGHPUT_RATIO
             ratios.append((c, _ratio(b, r), ok and not b.failed))
     if len(ratios) == len(plan.concurrencies):
@@ -106,7 +109,10 @@ def verdicts(outcome: Outcome, plan: LoadPlan) -> list[str]:
             f"- (b) throughput ≥ {THROUGHPUT_RATIO:g}× (c) at every concurrency: {verdict}: {detail}"
         )
     else:
-        lines.append(f"- (b) ≥ {THROUGHPUT_RATIO:g}× (c): **not measured** at every concurrency")
+        lines.append(
+            f"- (b) throughput ≥ {THROUGHPUT_RATIO:g}× (c) at every concurrency: **not measured** (no "
+            "complete answer from (b), or no point, at some concurrency)"
+        )
     lines.append(_many_verdict(outcome.many))
     return lines
 
@@ -136,27 +142,52 @@ def many_lines(many: ManyConnections | None) -> list[str]:
         f"{'' if limits.holds(many.connections) else ': too low for this many connections'}); "
         f"listen backlog {UVICORN_BACKLOG} (uvicorn's default), net.core.somaxconn {limits.somaxconn}, "
         f"tcp_max_syn_backlog {limits.syn_backlog}",
+        *_accept_lines(many),
     ]
-    if many.peak_open_fds is not None:
-        lines.append(f"- the server held up to {many.peak_open_fds:,} open file descriptors (connections)")
     result = many.result
     if result is None:
         return [*lines, f"- wrk failed: {many.error}"]
     connect, read, write, timeout = result.socket_errors
-    if connect:
-        lines.append(
-            f"- **connect errors** ({connect:,}): connections the kernel refused or dropped while the "
-            f"server's accept queue was full (listen backlog {UVICORN_BACKLOG}, uvicorn's default; "
-            "`fortress up` has no setting for it) or the SYN queue overflowed"
-        )
     lines += [
         f"- {result.requests:,} answers in the run ({result.requests_per_s:,.1f}/s), p50 "
         f"{result.p50_ms / 1e3:.2f} s, p95 {result.p95_ms / 1e3:.2f} s, p99 {result.p99_ms / 1e3:.2f} s",
         f"- errors: connect {connect}, read {read}, write {write}, timeout {timeout}, degraded answers "
         f"{result.marked}, other non-2xx {result.failed - sum(result.socket_errors) - result.marked}",
     ]
+    if connect:
+        lines.append(
+            f"- **connect errors**: connection attempts that failed; with the accept queue full the kernel "
+            f"drops them (listen backlog {limits.backlog}: uvicorn's default, `fortress up` has no setting)"
+        )
+    if read:
+        lines.append(
+            "- **read errors**: wrk found the connection closed or reset (or could not parse the answer) "
+            "before the answer arrived; wrk then reconnects, and the new connection waits for the accept "
+            "queue again"
+        )
     if many.others_cores is not None:
         lines.append(f"- other processes used {many.others_cores:.2f} cores meanwhile")
+    return lines
+
+
+def _accept_lines(many: ManyConnections) -> list[str]:
+    lines = []
+    if many.peak_open_fds is not None:
+        lines.append(
+            f"- the server held at most {many.peak_open_fds:,} open file descriptors (≈ accepted "
+            f"connections), sampled every second"
+        )
+    full, samples = many.full_samples
+    if many.peak_accept_queue is not None:
+        lines.append(
+            f"- its accept queue peaked at {many.peak_accept_queue:,} waiting connections (limit "
+            f"{many.limits.backlog}) and was full in {full} of {samples} samples"
+        )
+    if many.listen_overflows is not None:
+        lines.append(
+            f"- the kernel dropped {many.listen_overflows:,} connection attempts meanwhile because an "
+            "accept queue was full (TcpExt ListenOverflows; clients retry after 1, 3, 7, … s)"
+        )
     return lines
 
 
@@ -179,7 +210,7 @@ def noise(outcome: Outcome) -> list[str]:
     lines = []
     if outcome.load_before is not None:
         one, five, _ = outcome.load_before
-        quiet = "quiet" if five <= 0.5 else "**not quiet**"
+        quiet = "quiet" if one <= QUIET_LOAD else "**not quiet**"
         lines.append(f"- load average before the run: {one:.2f} (1 min), {five:.2f} (5 min): {quiet}")
     noisy = [p for p in [*outcome.points, *outcome.extras] if (p.others_cores or 0.0) >= QUIET_CORES]
     if noisy:
@@ -247,8 +278,8 @@ INTRO = [
     "  registry code and the data are unchanged; `--home DIR` uses an existing `FORTRESS_HOME` instead.",
     "  The floor loads the same champions, exported to ONNX files.",
     "- **Checks**: before loading, each server's answer is compared with ONNX Runtime's probabilities",
-    f"  computed in-process ({ANSWER_TOLERANCE:g}), and (b) with (c) directly; a degraded gateway answer",
-    "  fails the check.",
+    f"  computed in-process (tolerance {ANSWER_TOLERANCE:g}), and (b) with (c) directly; a degraded",
+    "  gateway answer fails the check.",
     "- **Load**: wrk, one thread, c = 1, 16, 64 connections, warm-up then a measured spell per point, all",
     "  servers up at once and measured in turn at each concurrency, `--rounds` rounds (default 2, the",
     "  second in reverse order), best round kept; before each point the run waits (up to 5 s) for a",
@@ -262,8 +293,11 @@ INTRO = [
     '  capacity); "(c) best" is, per concurrency, the one with more complete answers per second.',
     "- **Extra row**: (b) with `cache_enabled: true` at c=16 (after the first request the result cache",
     "  answers), for information.",
-    "- **Many connections**: wrk with 2 threads and 10,000 connections against (b) for a bounded time",
-    "  (`--c10k-*` options), file-descriptor limits raised for the server (`prlimit`) and wrk.",
+    "- **Many connections**: wrk with 2 threads and 10,000 connections against (b), for twice the wait",
+    "  Little's law predicts (10,000 / (b)'s complete req/s at c=64; 10 to 180 s) with wrk's timeout at",
+    "  1.5 times that wait (`--c10k-*` options); file-descriptor limits raised for the server (`prlimit`)",
+    "  and wrk; the server's open descriptors, its accept queue and the kernel's ListenOverflows counter",
+    "  are recorded.",
     "- **Targets** (issue): (b) p95 ≤ 10 ms at c=16 (the blueprint promises < 100 ms); (b) throughput",
     "  ≥ 2× (c); 10,000 concurrent connections complete with zero errors (and their p99 reported). A",
     "  missed target does not fail the command (it exits non-zero only if (a), (b) or (c) could not be",

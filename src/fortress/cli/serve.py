@@ -55,6 +55,7 @@ def serve_command(
     run_server(
         settings, one_process, factory=APP_FACTORY, sections=("server", "runtime"), host=server.host,
         port=server.rest_port, workers=server.workers, graceful_shutdown_s=server.graceful_shutdown_s,
+        backlog=server.backlog,
     )  # fmt: skip
 
 

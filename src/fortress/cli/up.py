@@ -55,6 +55,7 @@ def up_command(
     run_server(
         settings, one_process, factory=APP_FACTORY, sections=("gateway", "runtime"), host=gateway.host,
         port=gateway.port, workers=gateway.workers, graceful_shutdown_s=gateway.graceful_shutdown_s,
+        backlog=gateway.backlog,
     )  # fmt: skip
     progress("gateway stopped")
 

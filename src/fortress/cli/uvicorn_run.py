@@ -26,6 +26,7 @@ def run_server(
     port: int,
     workers: int,
     graceful_shutdown_s: float,
+    backlog: int,
 ) -> None:
     """``build_app`` makes the app for one process; with ``workers`` > 1 each worker calls the
     ``factory`` import path instead, after this process exported the settings ``sections``."""
@@ -39,6 +40,7 @@ def run_server(
         "lifespan": "on",
         "access_log": False,
         "timeout_graceful_shutdown": graceful_shutdown_s,
+        "backlog": backlog,
     }
     # uvicorn handles SIGTERM/SIGINT while it runs (stop accepting, finish in-flight requests, run the
     # lifespan shutdown), then re-raises the signal it caught: a SIGTERM is then a clean exit (0).

@@ -52,6 +52,7 @@ class EnsembleService:
         self.settings = settings
         self._summarizer = Summarizer()
         self._seen: Mapping[str, Routed] | None = None
+        self._admission = asyncio.Semaphore(settings.max_concurrent)
         self._known = Known.of(self._groups, {})
 
     # ---- planning -------------------------------------------------------------------------
@@ -92,10 +93,11 @@ class EnsembleService:
                 header, result = hit.split(b"\n", 1)
                 meta = orjson.loads(header)
                 return self._finish(plan, caller, started, result, meta["verdict"], meta["risk"], True, False)
-        outcomes = await asyncio.gather(
-            *(self._run(call, plan) for call in plan.calls),
-            *(self._fall_back(name, "not served by any backend now", plan) for name in plan.missing),
-        )
+        async with self._admission:  # model timeouts start once the investigation's turn comes
+            outcomes = await asyncio.gather(
+                *(self._run(call, plan) for call in plan.calls),
+                *(self._fall_back(name, "not served by any backend now", plan) for name in plan.missing),
+            )
         result, verdict, risk, degraded = self._result(plan, outcomes)
         if plan.cache_key is not None and not degraded:
             await self._store(

@@ -20,4 +20,6 @@ class ServerSettings(BaseModel):
     workers: PositiveInt = 1
     """Server processes sharing the ports; each loads every served model."""
     graceful_shutdown_s: PositiveFloat = 30.0
+    backlog: PositiveInt = 4096
+    """Listen backlog (capped by ``net.core.somaxconn``); uvicorn's default is 2048."""
     """On SIGTERM/SIGINT, how long in-flight requests may take to finish before they are cut."""

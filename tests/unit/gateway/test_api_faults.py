@@ -3,6 +3,7 @@ unreachable Redis cache means uncached answers, counted, with /health saying so.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -60,3 +61,20 @@ async def test_an_unreachable_redis_cache_gives_uncached_answers_and_is_counted(
         if line.startswith('fortress_gateway_cache_total{outcome="error"}')
     ]
     assert float(errors[0].split()[-1]) >= 3
+
+
+async def test_investigations_queue_for_admission_before_their_model_timeouts_start(
+    settings: Settings,
+) -> None:
+    settings = with_gateway(settings, model_timeout_s=0.3, max_concurrent=1)
+    register_gateway_models(settings, gateway_candidates())
+    async with gateway_client(settings, broken=["phishing_url"], hang_s=0.2) as (client, _):
+        started = time.monotonic()
+        responses = await asyncio.gather(
+            *(client.post(INFER, json=investigation(f"inv-q{i}", cache_enabled=False)) for i in range(3))
+        )
+        elapsed = time.monotonic() - started
+    assert elapsed >= 0.6  # one at a time: 3 x 0.2 s, longer than one model timeout
+    for response in responses:
+        reason = response.json()["unavailable"]["phishing_url"]
+        assert "connection refused" in reason  # the hang ran to its end: no timeout while queued

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.gateway.connections import ManyConnections
-from bench.gateway.sockets import UVICORN_BACKLOG
 from bench.gateway.targets import LONG_TIMEOUT_S
 from bench.serving.cpu import QUIET_CORES
 from bench.serving.measure import ANSWER_TOLERANCE, LoadPlan, Point
@@ -140,7 +139,8 @@ def many_lines(many: ManyConnections | None) -> list[str]:
         f"request timeout {many.timeout_s:.0f} s",
         f"- limits: open files {limits.open_files:,} for the server and wrk (hard limit {limits.hard:,}"
         f"{'' if limits.holds(many.connections) else ': too low for this many connections'}); "
-        f"listen backlog {UVICORN_BACKLOG} (uvicorn's default), net.core.somaxconn {limits.somaxconn}, "
+        f"listen backlog {limits.backlog} (`FORTRESS_GATEWAY__BACKLOG`, capped by net.core.somaxconn "
+        f"{limits.somaxconn}), "
         f"tcp_max_syn_backlog {limits.syn_backlog}",
         *_accept_lines(many),
     ]
@@ -157,7 +157,7 @@ def many_lines(many: ManyConnections | None) -> list[str]:
     if connect:
         lines.append(
             f"- **connect errors**: connection attempts that failed; with the accept queue full the kernel "
-            f"drops them (listen backlog {limits.backlog}: uvicorn's default, `fortress up` has no setting)"
+            f"drops them (listen backlog {limits.backlog}: `FORTRESS_GATEWAY__BACKLOG`)"
         )
     if read:
         lines.append(

@@ -9,8 +9,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-UVICORN_BACKLOG = 2048
-"""uvicorn's default listen backlog (`fortress up` does not set one)."""
+from fortress.gateway.settings import GatewaySettings
+
+GATEWAY_BACKLOG = GatewaySettings().backlog
+"""The listen backlog `fortress up` asks for (``FORTRESS_GATEWAY__BACKLOG``; the kernel caps it)."""
 FD_MARGIN = 1024
 _LISTEN = "0A"
 
@@ -30,7 +32,7 @@ class Limits:
     @property
     def backlog(self) -> int:
         """The accept queue's length limit: uvicorn's backlog, capped by net.core.somaxconn."""
-        return min(UVICORN_BACKLOG, self.somaxconn or UVICORN_BACKLOG)
+        return min(GATEWAY_BACKLOG, self.somaxconn or GATEWAY_BACKLOG)
 
 
 def _read_int(path: str) -> int | None:

@@ -10,20 +10,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
-import signal
 import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
-from types import FrameType
 
 from bench.gateway import targets
 from bench.gateway.connections import plan as many_plan
 from bench.gateway.connections import run_many
 from bench.gateway.ensemble import Ensemble, prepare
 from bench.gateway.report import TARGET_CONCURRENCY, Outcome, render, write_docs
+from bench.lifecycle import progress, run_and_report
 from bench.serving.measure import (
     ANSWER_TOLERANCE,
     AnswerMismatch,
@@ -37,15 +32,10 @@ from bench.serving.measure import (
 )
 from bench.serving.processes import Server, ServerError, free_port, running
 from bench.serving.targets import REPO
-from bench.serving.wrk import WRK_INSTALL_HINT, wrk_binary
 
 DOCS = REPO / "docs" / "BENCHMARKS.md"
 DATASETS = REPO.parent / "shared" / "datasets"
 START_ERRORS = (ServerError, AnswerMismatch, OSError, ValueError, KeyError, subprocess.SubprocessError)
-
-
-def progress(message: str) -> None:
-    print(message, flush=True)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -195,30 +185,15 @@ def _start_model_server(
     return server
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds through every `running(...)` block: servers are stopped
-
-
 def main(argv: list[str]) -> int:
     args = _parse(argv)
-    if wrk_binary() is None:
-        print(WRK_INSTALL_HINT, file=sys.stderr)
-        return 2
     concurrencies = tuple(int(c) for c in args.concurrency.split(","))
     plan = LoadPlan(concurrencies, args.warmup, args.duration, max(1, args.rounds), args.timeout)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="fortress-bench-gateway-"))
-    try:
-        outcome = _benchmark(args, plan, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    outcome.seconds = time.monotonic() - started
-    section = render(outcome, plan)
-    progress("")
-    progress(section)
-    if not args.no_docs:
-        write_docs(args.docs, section)
-        progress(f"wrote {args.docs}")
-    measured = {p.key for p in outcome.points}
-    return 0 if {"floor", "local", "remote"} <= measured else 1
+    return run_and_report(
+        prefix="fortress-bench-gateway-",
+        benchmark=lambda work: _benchmark(args, plan, work),
+        render=lambda outcome: render(outcome, plan),
+        write_docs=write_docs,
+        docs=None if args.no_docs else args.docs,
+        required={"floor", "local", "remote"},
+    )

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
-from types import FrameType
 
+from bench.lifecycle import progress, run_and_report
 from bench.serving import targets
 from bench.serving.measure import AnswerMismatch, Job, LoadPlan, run_rounds, start_all
 from bench.serving.mlserver_env import DEFAULT_VENV, ensure_mlserver
 from bench.serving.model import ModelArtifacts, prepare_model
 from bench.serving.processes import ServerError, free_port
 from bench.serving.report import Outcome, render, write_docs
-from bench.serving.wrk import WRK_INSTALL_HINT, wrk_binary
 
 DOCS = targets.REPO / "docs" / "BENCHMARKS.md"
 MLSERVER_CONFIGS = (
@@ -38,10 +33,6 @@ it in the server process (0) measured faster, so both are tried and the best poi
 is the one compared."""
 EXTRA_CONCURRENCY = 64
 START_ERRORS = (ServerError, AnswerMismatch, OSError, ValueError, KeyError, subprocess.SubprocessError)
-
-
-def progress(message: str) -> None:
-    print(message, flush=True)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -131,30 +122,15 @@ def _benchmark(args: argparse.Namespace, plan: LoadPlan, work: Path) -> Outcome:
     return outcome
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds through every `running(...)` block: servers are stopped
-
-
 def main(argv: list[str]) -> int:
     args = _parse(argv)
-    if wrk_binary() is None:
-        print(WRK_INSTALL_HINT, file=sys.stderr)
-        return 2
     concurrencies = tuple(int(c) for c in args.concurrency.split(","))
     plan = LoadPlan(concurrencies, args.warmup, args.duration, max(1, args.rounds))
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="fortress-bench-"))
-    try:
-        outcome = _benchmark(args, plan, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    outcome.seconds = time.monotonic() - started
-    section = render(outcome, plan)
-    progress("")
-    progress(section)
-    if not args.no_docs:
-        write_docs(args.docs, section)
-        progress(f"wrote {args.docs}")
-    measured = {p.key for p in outcome.points}
-    return 0 if {"floor", "fortress"} <= measured else 1
+    return run_and_report(
+        prefix="fortress-bench-",
+        benchmark=lambda work: _benchmark(args, plan, work),
+        render=lambda outcome: render(outcome, plan),
+        write_docs=write_docs,
+        docs=None if args.no_docs else args.docs,
+        required={"floor", "fortress"},
+    )

@@ -8,11 +8,13 @@ import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from fortress.backends.base import ModelBackend
 from fortress.catalog.spec import ModelSpec
+from fortress.features.settings import FeatureSettings
 from fortress.gateway.auth.authenticator import Authenticator
 from fortress.gateway.auth.keys import ApiKeyStore, keys_path
 from fortress.gateway.auth.principal import ANONYMOUS, Principal
@@ -38,12 +40,18 @@ class GatewayPlatform:
     authenticator: Authenticator
     limiter: RateLimiter
     metrics_registry: CollectorRegistry
+    features: FeatureSettings
+    home: Path
 
     async def start(self) -> None:
         service = self.service
         await service.events.start()
         if service.cache is not None:
             await service.cache.start()
+        if self.settings.feature_store:
+            from fortress.features.feast_store import FeastFeatureStore
+
+            service.features = await FeastFeatureStore.open(self.features, self.home)
         await service.router.start()
         # Everything loaded so far (libraries, models, settings) lives as long as the process: keep it
         # out of the collector's generations, so full collections stay short on the request path.
@@ -53,6 +61,8 @@ class GatewayPlatform:
     async def aclose(self) -> None:
         service = self.service
         await service.router.aclose()
+        if service.features is not None:
+            await service.features.aclose()
         if service.cache is not None:
             await service.cache.aclose()
         await self.limiter.aclose()
@@ -99,8 +109,9 @@ def build_platform(settings: Settings, registry: ModelRegistry) -> GatewayPlatfo
         gateway,
     )
     authenticator = Authenticator(gateway.auth, key_store(settings))
+    limiter = build_rate_limiter(gateway.rate_limit)
     return GatewayPlatform(
-        gateway, service, authenticator, build_rate_limiter(gateway.rate_limit), metrics_registry
+        gateway, service, authenticator, limiter, metrics_registry, settings.features, settings.home
     )
 
 

@@ -18,6 +18,7 @@ import orjson
 from fortress.backends.base import DEFAULT_ROUTE
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import FortressError
+from fortress.features.store import FeatureStore
 from fortress.gateway.cache.base import CacheUnavailable, ResultCache
 from fortress.gateway.ensemble import Vote, vote
 from fortress.gateway.errors import BadRequest, InvalidFeatures
@@ -27,6 +28,7 @@ from fortress.gateway.plan import Known, ModelCall, Plan, encode_call, make_plan
 from fortress.gateway.router import ModelRouter, Routed
 from fortress.gateway.schema import InferenceRequest
 from fortress.gateway.settings import GatewaySettings
+from fortress.gateway.store_features import with_store_features
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ class EnsembleService:
         self._summarizer = Summarizer()
         self._seen: Mapping[str, Routed] | None = None
         self._admission = asyncio.Semaphore(settings.max_concurrent)
+        self.features: FeatureStore | None = None
+        """Set by the platform when ``feature_store`` is on."""
         self._known = Known.of(self._groups, {})
 
     # ---- planning -------------------------------------------------------------------------
@@ -67,9 +71,22 @@ class EnsembleService:
         return make_plan(request, served, known, self.settings.limits, with_cache=self.cache is not None)
 
     # ---- inference ------------------------------------------------------------------------
+    async def prepare(self, request: InferenceRequest) -> tuple[Plan, dict[str, Any] | None]:
+        """The plan, after store features were merged in when the request names entities."""
+        report = None
+        if request.entities and self.features is not None:
+            request, report = await with_store_features(request, self.features, self._store_groups())
+        return self.plan(request), report
+
+    def _store_groups(self) -> set[str]:
+        from fortress.features.views import GROUPS
+
+        return {spec.feature_group for spec in self.expected.values()} & set(GROUPS)
+
     async def infer(self, request: InferenceRequest, caller: str) -> bytes:
         started = time.perf_counter()
-        return await self.execute(self.plan(request), caller, started)
+        plan, report = await self.prepare(request)
+        return await self.execute(plan, caller, started, report)
 
     async def infer_batch(self, requests: Sequence[InferenceRequest], caller: str) -> bytes:
         started = time.perf_counter()
@@ -77,22 +94,26 @@ class EnsembleService:
             raise BadRequest(
                 f"{len(requests)} investigations; at most {self.settings.limits.max_investigations} per batch"
             )
-        plans = []
+        prepared = []
         for i, request in enumerate(requests):
             try:
-                plans.append(self.plan(request))
+                prepared.append(await self.prepare(request))
             except (BadRequest, InvalidFeatures) as exc:
                 raise type(exc)(f"investigations[{i}]: {exc}") from None
-        parts = await asyncio.gather(*(self.execute(p, caller, started) for p in plans))
+        parts = await asyncio.gather(*(self.execute(p, caller, started, r) for p, r in prepared))
         return b'{"results":[' + b",".join(parts) + b"]}"
 
-    async def execute(self, plan: Plan, caller: str, started: float) -> bytes:
+    async def execute(
+        self, plan: Plan, caller: str, started: float, features: dict[str, Any] | None = None
+    ) -> bytes:
         if plan.cache_key is not None:
             hit = await self._cached(plan.cache_key)
             if hit is not None:
                 header, result = hit.split(b"\n", 1)
                 meta = orjson.loads(header)
-                return self._finish(plan, caller, started, result, meta["verdict"], meta["risk"], True, False)
+                return self._finish(
+                    plan, caller, started, result, meta["verdict"], meta["risk"], True, False, features
+                )
         async with self._admission:  # model timeouts start once the investigation's turn comes
             outcomes = await asyncio.gather(
                 *(self._run(call, plan) for call in plan.calls),
@@ -103,7 +124,7 @@ class EnsembleService:
             await self._store(
                 plan.cache_key, orjson.dumps({"verdict": verdict, "risk": risk}) + b"\n" + result
             )
-        return self._finish(plan, caller, started, result, verdict, risk, False, degraded)
+        return self._finish(plan, caller, started, result, verdict, risk, False, degraded, features)
 
     def _result(self, plan: Plan, outcomes: Sequence[Outcome]) -> tuple[bytes, str, float, bool]:
         predictions: dict[str, Any] = {}
@@ -150,6 +171,7 @@ class EnsembleService:
         risk: float,
         cached: bool,
         degraded: bool,
+        features: dict[str, Any] | None,
     ) -> bytes:
         latency_ms = (time.perf_counter() - started) * 1000.0
         request = plan.request
@@ -168,10 +190,10 @@ class EnsembleService:
             )
         )
         self.metrics.verdicts.labels(verdict).inc()
-        head = orjson.dumps(
-            {"investigation_id": request.investigation_id, "latency_ms": latency_ms, "cached": cached}
-        )
-        return head[:-1] + b"," + result[1:]  # splice two JSON objects: no re-encoding of the result
+        head = {"investigation_id": request.investigation_id, "latency_ms": latency_ms, "cached": cached}
+        if features is not None:
+            head["features"] = features
+        return orjson.dumps(head)[:-1] + b"," + result[1:]  # splice: no re-encoding of the result
 
     # ---- one model ------------------------------------------------------------------------
     async def _run(self, call: ModelCall, plan: Plan) -> Outcome:

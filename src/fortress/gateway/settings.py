@@ -41,6 +41,9 @@ class GatewaySettings(BaseModel):
     """Remote model servers by name, e.g. ``{"serving": {"kind": "v2", "url": "http://host:8501"}}``."""
     model_backends: dict[str, str] = Field(default_factory=dict)
     """Model -> backend name, for models that should not use ``default_backend``."""
+    feature_store: bool = False
+    """Look up a request's ``entities`` in the feature store (``Settings.features``, docs/FEATURES.md)
+    and merge what it holds into the request. Off by default: opening the store imports Feast (seconds)."""
     model_timeout_s: PositiveFloat = 2.0
     """Longest wait for one model; past it the model counts as failed (fallback, then degraded)."""
     limits: LimitSettings = Field(default_factory=LimitSettings)

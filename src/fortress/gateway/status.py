@@ -53,6 +53,7 @@ def health(service: EnsembleService, rate_limit: tuple[bool, str]) -> dict[str, 
         and events.ok
         and all(b.ok for b in backends.values())
         and rate_limit[0]
+        and (service.features is None or service.features.status()[0])
     )
     return {
         "status": "healthy" if healthy else "degraded",
@@ -61,6 +62,9 @@ def health(service: EnsembleService, rate_limit: tuple[bool, str]) -> dict[str, 
         "cache": None if cache is None else {"ok": cache.ok, "kind": cache.kind, "detail": cache.detail},
         "events": {"ok": events.ok, "kind": events.kind, "detail": events.detail, "spooled": events.spooled},
         "rate_limit": {"ok": rate_limit[0], "detail": rate_limit[1]},
+        "feature_store": None
+        if service.features is None
+        else dict(zip(("ok", "detail"), service.features.status(), strict=True)),
     }
 
 

@@ -148,8 +148,9 @@ def train_and_register(
     gates: GateBook,
     progress: Progress,
 ) -> TrainingSummary:
-    """Train every selected model; a model that fails its gate or parity is reported, not registered."""
-    from fortress.datasets.tasks import build_task
+    """Train every selected model; a model that fails its gate, parity or data-quality check is
+    reported, not registered."""
+    from fortress.features.errors import DataQualityFailed
 
     reports: list[ModelReport] = []
     failures: dict[str, str] = {}
@@ -157,9 +158,20 @@ def train_and_register(
         progress(f"[{i}/{len(specs)}] {spec.name}")
         started = time.perf_counter()
         try:
-            task = build_task(spec.name, datasets_dir, settings.training.seed)
+            task = training_data(spec.name, datasets_dir, settings)
             reports.append(train_one(spec, task, settings, registry, gates, progress, started))
-        except (GateFailed, ParityError) as exc:
+        except (GateFailed, ParityError, DataQualityFailed) as exc:
             progress(f"  FAILED: {exc}")
             failures[spec.name] = str(exc)
     return TrainingSummary(reports, failures)
+
+
+def training_data(model: str, datasets_dir: Path | None, settings: Settings) -> TaskData:
+    """Models that read the feature store train from its point-in-time history when events were
+    ingested (``fortress features ingest``); every model else from the real dataset or the simulator."""
+    from fortress.datasets.tasks import build_task
+    from fortress.features.training import has_training_data, training_task
+
+    if has_training_data(model, settings.features, settings.home):
+        return training_task(model, settings.features, settings.home)
+    return build_task(model, datasets_dir, settings.training.seed)

@@ -4,6 +4,7 @@ python -m bench.run                      # runtime micro-benchmark, model-server
 python -m bench.run runtime              # ONNX Runtime batch 1 vs 64 per registered champion
 python -m bench.run serving [--help]     # floor vs `fortress serve` vs MLServer (docs/BENCHMARKS.md)
 python -m bench.run gateway [--help]     # twelve-model investigation: floor vs local vs HTTP fan-out
+python -m bench.run features [--help]    # online feature retrieval (SQLite, Redis) for one investigation
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import runtime_micro
+from bench import features, runtime_micro
 from bench.gateway import main as gateway
 from bench.serving import main as serving
 
@@ -19,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "runtime": lambda argv: runtime_micro.main(),
     "serving": serving.main,
     "gateway": gateway.main,
+    "features": features.main,
 }
 
 
@@ -34,7 +36,9 @@ def main(argv: list[str]) -> int:
     print("\n== serving: floor vs fortress serve vs MLServer ==", flush=True)
     served = serving.main([])
     print("\n== gateway: twelve-model investigation, local vs HTTP fan-out ==", flush=True)
-    return max(served, gateway.main([]))
+    fanned = gateway.main([])
+    print("\n== features: online retrieval for one investigation ==", flush=True)
+    return max(served, fanned, features.main([]))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.lifecycle import progress
+from bench.lifecycle import progress, replace_section
 from bench.serving.targets import REPO
 
 DOCS = REPO / "docs" / "BENCHMARKS.md"
@@ -129,13 +129,7 @@ def render(rows: list[Row], seconds: float) -> str:
 
 
 def write_docs(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    replace_section(path, section, BEGIN, END)
 
 
 def main(argv: list[str]) -> int:

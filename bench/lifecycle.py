@@ -68,3 +68,15 @@ def run_and_report(
         progress(f"wrote {docs}")
     measured = {p.key for p in outcome.points}
     return 0 if required <= measured else 1
+
+
+def replace_section(path: Path, section: str, begin: str, end: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the text between
+    those markers in ``path``; append it when the markers are missing."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.gateway.connections import ManyConnections
 from bench.gateway.targets import LONG_TIMEOUT_S
+from bench.lifecycle import replace_section
 from bench.serving.cpu import QUIET_CORES
 from bench.serving.measure import ANSWER_TOLERANCE, LoadPlan, Point
 from bench.serving.report import machine_facts
@@ -321,11 +322,4 @@ HOW_TO_READ = [
 
 
 def write_docs(path: Path, section: str) -> None:
-    """Replace the gateway section of ``path`` (append it at the end if its markers are missing)."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    replace_section(path, section, BEGIN, END)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from bench.lifecycle import replace_section
 from bench.serving.cpu import QUIET_CORES
 from bench.serving.measure import LoadPlan, Point
 
@@ -196,12 +197,4 @@ def render(outcome: Outcome, plan: LoadPlan) -> str:
 
 
 def write_docs(path: Path, section: str) -> None:
-    """Replace the generated section of ``path`` (append it if the markers are missing)."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + section.rstrip("\n") + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    replace_section(path, section, BEGIN, END)

@@ -50,7 +50,7 @@ def up_command(
     def one_process() -> Any:
         from fortress.gateway.factory import build_app
 
-        return build_app(settings, registry)
+        return build_app(settings, registry, freeze_gc=True)
 
     run_server(
         settings, one_process, factory=APP_FACTORY, sections=("gateway", "runtime"), host=gateway.host,

@@ -10,12 +10,13 @@ from fortress.registry.base import ModelRegistry
 from fortress.settings import Settings
 
 
-def build_app(settings: Settings, registry: ModelRegistry) -> FastAPI:
-    return create_app(build_platform(settings, registry))
+def build_app(settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = False) -> FastAPI:
+    """``freeze_gc``: for server processes (``fortress up``), never for tests sharing a process."""
+    return create_app(build_platform(settings, registry, freeze_gc=freeze_gc))
 
 
 def app_from_env() -> FastAPI:
     from fortress.registry.mlflow_registry import MlflowRegistry
 
     settings = Settings()
-    return build_app(settings, MlflowRegistry(settings))
+    return build_app(settings, MlflowRegistry(settings), freeze_gc=True)

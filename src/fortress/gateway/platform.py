@@ -42,6 +42,8 @@ class GatewayPlatform:
     metrics_registry: CollectorRegistry
     features: FeatureSettings
     home: Path
+    freeze_gc: bool = False
+    """A server process (not a test process): once started, keep what startup loaded out of the GC."""
 
     async def start(self) -> None:
         service = self.service
@@ -53,10 +55,11 @@ class GatewayPlatform:
 
             service.features = await FeastFeatureStore.open(self.features, self.home)
         await service.router.start()
-        # Everything loaded so far (libraries, models, settings) lives as long as the process: keep it
-        # out of the collector's generations, so full collections stay short on the request path.
-        gc.collect()
-        gc.freeze()
+        if self.freeze_gc:
+            # Everything loaded so far (libraries, models, settings) lives as long as the process: keep
+            # it out of the collector's generations, so full collections stay short on the request path.
+            gc.collect()
+            gc.freeze()
 
     async def aclose(self) -> None:
         service = self.service
@@ -93,7 +96,9 @@ def key_store(settings: Settings, auth: AuthSettings | None = None) -> ApiKeySto
     return ApiKeyStore(keys_path(settings.home, auth or settings.gateway.auth))
 
 
-def build_platform(settings: Settings, registry: ModelRegistry) -> GatewayPlatform:
+def build_platform(
+    settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = False
+) -> GatewayPlatform:
     gateway = settings.gateway
     metrics_registry = CollectorRegistry(auto_describe=True)
     names = gateway.models if gateway.models is not None else registry.model_names()
@@ -111,7 +116,14 @@ def build_platform(settings: Settings, registry: ModelRegistry) -> GatewayPlatfo
     authenticator = Authenticator(gateway.auth, key_store(settings))
     limiter = build_rate_limiter(gateway.rate_limit)
     return GatewayPlatform(
-        gateway, service, authenticator, limiter, metrics_registry, settings.features, settings.home
+        gateway,
+        service,
+        authenticator,
+        limiter,
+        metrics_registry,
+        settings.features,
+        settings.home,
+        freeze_gc,
     )
 
 

@@ -9,15 +9,14 @@ from typing import Annotated
 import typer
 
 from fortress.cli.common import load_settings
-from fortress.gateway.auth.keys import ApiKeyRecord, ApiKeyStore, keys_path
+from fortress.gateway.auth.keys import ApiKeyRecord, ApiKeyStore, key_store
 from fortress.gateway.auth.principal import SCOPES
 
 app = typer.Typer(help="Manage the gateway's API keys (stored hashed).", no_args_is_help=True)
 
 
 def open_store() -> ApiKeyStore:
-    settings = load_settings()
-    return ApiKeyStore(keys_path(settings.home, settings.gateway.auth))
+    return key_store(load_settings())
 
 
 def _created(record: ApiKeyRecord) -> str:

@@ -84,7 +84,7 @@ def _api_key_line(settings: Settings) -> str | None:
     """A fresh key on first start (printed once); later starts point at ``fortress keys``."""
     if not settings.gateway.auth.enabled:
         return None
-    from fortress.gateway.platform import key_store
+    from fortress.gateway.auth.keys import key_store
 
     store = key_store(settings)
     if any(r.name == UP_KEY_NAME and not r.revoked for r in store.list()):

@@ -16,10 +16,9 @@ from fortress.backends.base import ModelBackend
 from fortress.catalog.spec import ModelSpec
 from fortress.features.settings import FeatureSettings
 from fortress.gateway.auth.authenticator import Authenticator
-from fortress.gateway.auth.keys import ApiKeyStore, keys_path
+from fortress.gateway.auth.keys import key_store
 from fortress.gateway.auth.principal import ANONYMOUS, Principal
 from fortress.gateway.auth.ratelimit import RateLimiter, build_rate_limiter
-from fortress.gateway.auth.settings import AuthSettings
 from fortress.gateway.cache.factory import build_result_cache
 from fortress.gateway.events.factory import build_event_sink
 from fortress.gateway.router import ModelRouter
@@ -90,10 +89,6 @@ class GatewayPlatform:
                 headers.get("authorization"), headers.get("x-api-key")
             )
             self.authenticator.require(principal, "admin")
-
-
-def key_store(settings: Settings, auth: AuthSettings | None = None) -> ApiKeyStore:
-    return ApiKeyStore(keys_path(settings.home, auth or settings.gateway.auth))
 
 
 def build_platform(

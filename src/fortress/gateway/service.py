@@ -19,6 +19,7 @@ from fortress.backends.base import DEFAULT_ROUTE
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import FortressError
 from fortress.features.store import FeatureStore
+from fortress.features.views import GROUPS as STORE_GROUPS
 from fortress.gateway.cache.base import CacheUnavailable, ResultCache
 from fortress.gateway.ensemble import Vote, vote
 from fortress.gateway.errors import BadRequest, InvalidFeatures
@@ -57,6 +58,8 @@ class EnsembleService:
         self._admission = asyncio.Semaphore(settings.max_concurrent)
         self.features: FeatureStore | None = None
         """Set by the platform when ``feature_store`` is on."""
+        self._store_groups = sorted({s.feature_group for s in expected.values()} & set(STORE_GROUPS))
+        """The served models' feature groups that a feature store can fill."""
         self._known = Known.of(self._groups, {})
 
     # ---- planning -------------------------------------------------------------------------
@@ -75,13 +78,8 @@ class EnsembleService:
         """The plan, after store features were merged in when the request names entities."""
         report = None
         if request.entities and self.features is not None:
-            request, report = await with_store_features(request, self.features, self._store_groups())
+            request, report = await with_store_features(request, self.features, self._store_groups)
         return self.plan(request), report
-
-    def _store_groups(self) -> set[str]:
-        from fortress.features.views import GROUPS
-
-        return {spec.feature_group for spec in self.expected.values()} & set(GROUPS)
 
     async def infer(self, request: InferenceRequest, caller: str) -> bytes:
         started = time.perf_counter()

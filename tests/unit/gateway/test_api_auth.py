@@ -9,7 +9,7 @@ import jwt
 import orjson
 import pytest
 
-from fortress.gateway.platform import key_store
+from fortress.gateway.auth.keys import key_store
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.base import Candidate
 from fortress.settings import Settings

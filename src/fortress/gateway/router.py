@@ -33,9 +33,6 @@ class ModelRouter:
         self._seen: tuple[Mapping[str, BackendModel], ...] = ()
         self._served: Mapping[str, Routed] = MappingProxyType({})
 
-    def backend_for(self, model: str) -> ModelBackend:
-        return self.backends[self.assignment.get(model, self.default)]
-
     def served(self) -> Mapping[str, Routed]:
         views = {name: backend.served() for name, backend in self.backends.items()}
         seen = tuple(views.values())  # held, so an address is never reused while we compare

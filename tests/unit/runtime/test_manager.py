@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import subprocess
+import sys
 import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -153,8 +157,23 @@ def test_unreachable_registry_keeps_serving_and_recovers(registry: MlflowRegistr
     asyncio.run(main())
 
 
+_LEAK_CHILD = "FORTRESS_TEST_LEAK_CHILD"
+_LEAK_TEST = "test_load_unload_cycles_do_not_leak_memory"
+
+
 def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
-    """20 load/unload cycles of a multi-megabyte model grow resident memory by less than the model."""
+    """20 load/unload cycles of a multi-megabyte model grow resident memory by less than the model.
+
+    Measured in a fresh Python process: in the suite's process the heap is shaped by every test that
+    ran before (threads, arenas, imported libraries), and its growth is not this runtime's."""
+    if os.environ.get(_LEAK_CHILD) != "1":
+        child = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::{_LEAK_TEST}"],
+            env={**os.environ, _LEAK_CHILD: "1"}, cwd=Path(__file__).resolve().parents[3],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert child.returncode == 0, child.stdout[-4000:] + child.stderr[-2000:]
+        return
     registry = MlflowRegistry(settings)
     big = big_candidate()
     for _ in range(2):

@@ -8,6 +8,7 @@ inspected by the other commands.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -79,7 +80,9 @@ def test_up_trains_all_twelve_then_serves_them_through_the_printed_curl(first_up
     assert "training 12 on" in output
     for name in model_names():
         assert re.search(rf"^\[\d+/12\] {name}$", output, re.M), name
-    assert "Fortress gateway on http://127.0.0.1:" in output
+    workers = len(os.sched_getaffinity(0))  # the default: one worker per usable CPU core
+    expected = f"{workers} worker process{'es' if workers > 1 else ''}"
+    assert re.search(rf"^Fortress gateway on http://127\.0\.0\.1:\d+, {expected} ", output, re.M), output
     assert "gateway stopped" in output
     answer = first_up.answer
     assert set(answer["predictions"]) == set(model_names())

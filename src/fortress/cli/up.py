@@ -11,7 +11,7 @@ import orjson
 import typer
 
 from fortress.cli.common import load_settings, open_registry, progress
-from fortress.cli.uvicorn_run import run_server
+from fortress.cli.uvicorn_run import process_count, run_server
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.base import ModelRegistry
 from fortress.settings import Settings
@@ -26,7 +26,9 @@ def up_command(
     ] = None,
     port: Annotated[int | None, typer.Option("--port", min=0, max=65535, help="Port (default 8000).")] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Gateway processes sharing the port.")
+        int | None, typer.Option(
+            "--workers", min=0, help="Gateway processes sharing the port (default 0: one per CPU core)."
+        )
     ] = None,
     train: Annotated[
         bool, typer.Option("--train/--no-train", help="Train missing reference models first.")
@@ -38,6 +40,7 @@ def up_command(
     gateway = GatewaySettings.model_validate(
         {**settings.gateway.model_dump(), **{k: v for k, v in given.items() if v is not None}}
     )
+    gateway = gateway.model_copy(update={"workers": process_count(gateway.workers)})
     settings = settings.model_copy(update={"gateway": gateway})
     registry = open_registry(settings)
     if train:
@@ -111,7 +114,9 @@ def _write_example(settings: Settings, registry: ModelRegistry) -> Path:
 def _print_instructions(url: str, key: str | None, example: Path, settings: Settings) -> None:
     auth = settings.gateway.auth.enabled
     header = f"-H {shlex.quote('X-API-Key: ' + (key or '$FORTRESS_API_KEY'))} " if auth else ""
-    lines = [f"Fortress gateway on {url} (API docs: {url}/docs; Ctrl-C stops it)"]
+    workers = settings.gateway.workers
+    processes = f"{workers} worker process{'es' if workers > 1 else ''}"
+    lines = [f"Fortress gateway on {url}, {processes} (API docs: {url}/docs; Ctrl-C stops it)"]
     if auth and key:
         lines.append(f"API key (shown once, keep it): {key}")
     elif auth:

@@ -52,6 +52,11 @@ def run_server(
         uvicorn.run(factory, factory=True, workers=workers, **options)
 
 
+def process_count(workers: int) -> int:
+    """``workers``, or for 0 one per CPU core this process may run on."""
+    return workers if workers > 0 else max(1, len(os.sched_getaffinity(0)))
+
+
 def export_to_workers(settings: Settings, sections: tuple[str, ...]) -> None:
     """Worker processes rebuild their settings from the environment (uvicorn's app factory takes no
     arguments): hand them this command's ``sections`` of the settings, replacing nested variables."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import BaseModel, Field, PositiveFloat, NonNegativeInt, PositiveInt, model_validator
 
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.gateway.auth.settings import AuthSettings, RateLimitSettings
@@ -25,7 +25,9 @@ class LimitSettings(BaseModel):
 class GatewaySettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    workers: PositiveInt = 1
+    workers: NonNegativeInt = 0
+    """Gateway processes sharing the port; 0 (the default): one per CPU core this process may use.
+    The gateway's request handling is Python and holds one core per process."""
     graceful_shutdown_s: PositiveFloat = 10.0
     backlog: PositiveInt = 4096
     """Listen backlog: connections the kernel queues before the server accepts them (capped by

@@ -1,0 +1,29 @@
+"""How many server processes a Fortress command starts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from fortress.cli.uvicorn_run import process_count
+from fortress.gateway.settings import GatewaySettings
+from support.cli import fortress
+
+
+def test_zero_workers_means_one_per_usable_cpu_core() -> None:
+    assert GatewaySettings().workers == 0  # the gateway's default
+    assert process_count(0) == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_given_worker_count_is_kept(workers: int) -> None:
+    assert process_count(workers) == workers
+
+
+def test_up_refuses_a_negative_worker_count(tmp_path: Path) -> None:
+    result = fortress(tmp_path, "up", "--workers", "-1")
+    assert result.returncode == 2
+    assert "Invalid value" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -2,9 +2,11 @@
 sending the investigation again as soon as its answer arrives, for a bounded time.
 
 Closed loop with N requests always in flight: by Little's law each waits about N / throughput seconds,
-so the run lasts long enough for every connection to be answered (twice that, from the throughput the
-server reached at the highest concurrency measured before) and wrk's timeout is set above that wait.
-The file-descriptor limits of the server (``prlimit``) and of wrk are raised to N plus a margin.
+so wrk's timeout is set well above that wait (three times it, from the throughput the server reached
+at the highest concurrency measured before: under N connections it answers more slowly) and the run
+lasts twice that timeout, so that a request left waiting past the timeout is seen and counted as an
+error (wrk drops, uncounted, what is still in flight when the run ends). The file-descriptor limits of
+the server's processes (``prlimit``) and of wrk are raised to N plus a margin.
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ class ManyConnections:
 
 
 def plan(connections: int, throughput: float | None, duration_s: float, max_s: float) -> tuple[float, float]:
-    """(duration, wrk timeout): ``duration_s`` if given (> 0), else twice the expected wait
-    N / throughput (at least MIN_DURATION_S, at most ``max_s``); the timeout 1.5 times that wait."""
-    wait = connections / throughput if throughput else max_s / 2
-    if duration_s > 0:
-        return duration_s, max(duration_s, 1.5 * wait)
-    duration = min(max_s, max(MIN_DURATION_S, 2 * wait))
-    return duration, max(10.0, 1.5 * wait)
+    """(duration, wrk timeout): the timeout is three times the expected wait N / throughput (at least
+    10 s); the duration ``duration_s`` if given (> 0), else twice the timeout (at least MIN_DURATION_S,
+    at most ``max_s``). A timeout never exceeds half the duration: a longer one could never fire."""
+    wait = connections / throughput if throughput else max_s / 6
+    timeout = max(10.0, 3 * wait)
+    duration = duration_s if duration_s > 0 else min(max_s, max(MIN_DURATION_S, 2 * timeout))
+    return duration, min(timeout, duration / 2)
 
 
 def run_many(

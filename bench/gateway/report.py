@@ -264,14 +264,16 @@ INTRO = [
     "",
     "| | server | per request |",
     "|---|---|---|",
-    "| (a) | **floor**: uvicorn + one Starlette route (`bench/gateway/floor_app.py`) | `orjson.loads`, "
+    "| (a) | **floor**: uvicorn + one Starlette route (`bench/gateway/floor_app.py`), as many worker "
+    "processes as (b) | `orjson.loads`, "
     "then for each model `encode_records(spec, [record])` and its ONNX Runtime session "
     "(`intra_op_num_threads=1`), one after another; the twelve probability rows as JSON |",
-    "| (b) | **`fortress up --no-train`**, local backend (default) | the gateway: validation, routing, the "
+    "| (b) | **`fortress up --no-train`**, local backend (default), default workers (one per CPU core) "
+    "| the gateway: validation, routing, the "
     "twelve models in-process, ensemble vote, audit event (file), metrics |",
     "| (c) | **`fortress up --no-train`** with every model on the `tfserving` backend, calling "
     "**`fortress serve --rest-port P --grpc-port 0`** | the blueprint's design: the gateway calls each "
-    "model over HTTP (TF Serving REST); both processes share the machine |",
+    "model over HTTP (TF Serving REST); both use their default worker counts and share the machine |",
     "",
     "- **Registry**: the twelve reference models trained by `fortress train` (real datasets from",
     "  `../shared/datasets` when present, else the simulator; `--datasets-dir`, `--simulator`) into",
@@ -294,11 +296,12 @@ INTRO = [
     '  capacity); "(c) best" is, per concurrency, the one with more complete answers per second.',
     "- **Extra row**: (b) with `cache_enabled: true` at c=16 (after the first request the result cache",
     "  answers), for information.",
-    "- **Many connections**: wrk with 2 threads and 10,000 connections against (b), for twice the wait",
-    "  Little's law predicts (10,000 / (b)'s complete req/s at c=64; 10 to 180 s) with wrk's timeout at",
-    "  1.5 times that wait (`--c10k-*` options); file-descriptor limits raised for the server (`prlimit`)",
-    "  and wrk; the server's open descriptors, its accept queue and the kernel's ListenOverflows counter",
-    "  are recorded.",
+    "- **Many connections**: wrk with 2 threads and 10,000 connections against (b); wrk's timeout is three",
+    "  times the wait Little's law predicts (10,000 / (b)'s complete req/s at c=64, at least 10 s) and the",
+    "  run lasts twice that timeout (10 to 180 s), so a request left waiting past the timeout is counted",
+    "  (`--c10k-*` options); file-descriptor limits raised for the server's processes (`prlimit`) and",
+    "  wrk; the server's open descriptors, its accept queue and the kernel's ListenOverflows counter are",
+    "  recorded.",
     "- **Targets** (issue): (b) p95 ≤ 10 ms at c=16 (the blueprint promises < 100 ms); (b) throughput",
     "  ≥ 2× (c); 10,000 concurrent connections complete with zero errors (and their p99 reported). A",
     "  missed target does not fail the command (it exits non-zero only if (a), (b) or (c) could not be",
@@ -307,17 +310,17 @@ INTRO = [
 
 HOW_TO_READ = [
     "wrk is closed-loop: each connection sends its next request when the previous answer arrives, so once",
-    "a server is saturated its throughput stays flat and latency grows with c (p50 ≈ c / throughput);",
-    "an open-loop client would see longer tails. (a) is the cost of the work itself behind the same HTTP",
-    "stack, in one Python process: (b)/(a) shows what the gateway's own work (validation, routing, vote,",
-    "audit, metrics) costs on top. (b)/(c) is the issue's throughput target: the in-process design against",
-    "the HTTP fan-out on the same cores. Compare complete answers: under overload (c)'s circuit opens and",
-    'fails fast, so its raw req/s can look high while most answers are degraded. "Others\' CPU" is the',
-    "CPU used meanwhile by processes other than the server(s) under test and wrk; on this shared 2-core",
-    "machine a point with others near 1 core measured the server on about half the machine. The",
-    "many-connections test keeps N requests in flight, so by Little's law each waits about N / throughput:",
-    "its latencies are a queueing figure, not a service time; zero errors means every connection was",
-    "accepted and every request answered in full within the timeout.",
+    "a server is saturated its throughput stays flat and latency grows with c (p50 ≈ c / throughput); an",
+    "open-loop client would see longer tails. (a) is the cost of the work itself behind the same HTTP",
+    "stack, with as many processes as (b): (b)/(a) shows what the gateway's own work (validation,",
+    "routing, vote, audit, metrics) costs on top. (b)/(c) is the issue's throughput target: the in-",
+    "process design against the HTTP fan-out on the same cores. Compare complete answers: under overload",
+    "(c)'s circuit opens and fails fast, so its raw req/s can look high while most answers are degraded.",
+    '"Others\' CPU" is the CPU used meanwhile by processes other than the server(s) under test and wrk; on',
+    "this shared 2-core machine a point with others near 1 core measured the server on about half the",
+    "machine. The many-connections test keeps N requests in flight, so by Little's law each waits about N",
+    "/ throughput: its latencies are a queueing figure, not a service time; zero errors means every",
+    "connection was accepted and every request answered in full within the timeout.",
 ]
 
 

@@ -3,6 +3,7 @@ open file descriptors, the listen socket's accept queue, and the kernel's listen
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import threading
@@ -42,14 +43,31 @@ def _read_int(path: str) -> int | None:
         return None
 
 
-def raise_limits(pid: int, connections: int) -> Limits:
-    """Raise the server's open-file limit (soft, up to the hard limit) to hold ``connections``."""
+def group_pids(pgid: int) -> list[int]:
+    """Every live process of process group ``pgid``: a server and its worker processes."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[2]) == pgid:  # state, ppid, pgrp
+                pids.append(int(entry.name))
+    return pids
+
+
+def raise_limits(pgid: int, connections: int) -> Limits:
+    """Raise the open-file limit (soft, up to the hard limit) of every process of the server's group
+    (its workers included) to hold ``connections``."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = connections + FD_MARGIN
     if hard != resource.RLIM_INFINITY:
         want = min(want, hard)
     want = max(want, soft)
-    resource.prlimit(pid, resource.RLIMIT_NOFILE, (want, hard))
+    for pid in group_pids(pgid):
+        with contextlib.suppress(ProcessLookupError):
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (want, hard))
     return Limits(
         want,
         hard,
@@ -85,19 +103,22 @@ def accept_queue(port: int) -> int | None:
     return None
 
 
-def open_fds(pid: int) -> int | None:
-    try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return None
+def open_fds(pgid: int) -> int | None:
+    """File descriptors held by the processes of group ``pgid`` together."""
+    counts = []
+    for pid in group_pids(pgid):
+        with contextlib.suppress(OSError):
+            counts.append(len(os.listdir(f"/proc/{pid}/fd")))
+    return sum(counts) if counts else None
 
 
 class Watcher(threading.Thread):
-    """Every second: the server's open file descriptors and its accept queue; peaks and full spells."""
+    """Every second: the open file descriptors of the server's process group and its accept queue;
+    peaks and full spells."""
 
-    def __init__(self, pid: int, port: int, backlog: int) -> None:
+    def __init__(self, pgid: int, port: int, backlog: int) -> None:
         super().__init__(daemon=True)
-        self.pid, self.port, self.backlog = pid, port, backlog
+        self.pgid, self.port, self.backlog = pgid, port, backlog
         self.peak_fds: int | None = None
         self.peak_queue: int | None = None
         self.samples = 0
@@ -107,7 +128,7 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(1.0):
-            fds, queue = open_fds(self.pid), accept_queue(self.port)
+            fds, queue = open_fds(self.pgid), accept_queue(self.port)
             self.samples += 1
             if fds is not None:
                 self.peak_fds = max(self.peak_fds or 0, fds)

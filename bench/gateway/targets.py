@@ -14,6 +14,7 @@ from typing import Any
 from bench.gateway.ensemble import Ensemble
 from bench.serving.processes import Server, ServerError, clean_env
 from bench.serving.targets import PYTHON, Decode, Target
+from fortress.cli.uvicorn_run import process_count
 
 INFERENCE = "/api/v1/inference"
 DEGRADED = '"degraded":true'
@@ -30,6 +31,7 @@ FORTRESS = PYTHON.with_name("fortress")
 def floor(ensemble: Ensemble, port: int) -> Target:
     argv = [str(PYTHON), "-m", "uvicorn", "--factory", "bench.gateway.floor_app:create_app"]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    argv += ["--workers", str(process_count(0))]  # as many processes as (b) runs by default
 
     def decode(answer: Any) -> list[float]:
         return ensemble.flatten({n: [float(p) for p in answer["predictions"][n]] for n in ensemble.names})

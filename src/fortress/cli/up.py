@@ -26,9 +26,10 @@ def up_command(
     ] = None,
     port: Annotated[int | None, typer.Option("--port", min=0, max=65535, help="Port (default 8000).")] = None,
     workers: Annotated[
-        int | None, typer.Option(
+        int | None,
+        typer.Option(
             "--workers", min=0, help="Gateway processes sharing the port (default 0: one per CPU core)."
-        )
+        ),
     ] = None,
     train: Annotated[
         bool, typer.Option("--train/--no-train", help="Train missing reference models first.")

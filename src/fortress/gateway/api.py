@@ -6,17 +6,17 @@ validators (no per-request FastAPI body machinery); their OpenAPI entries still 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter, ValidationError
-from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
 from fortress.errors import InvalidInput
-from fortress.gateway.http_errors import JSON, validation_error
+from fortress.gateway.http_errors import JSON, check_json, validation_error
 from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.schema import (
     BATCH_REQUEST,
@@ -28,6 +28,8 @@ from fortress.gateway.schema import (
 from fortress.gateway.status import health, models_overview, ready
 
 T = TypeVar("T")
+INFERENCE = "/api/v1/inference"
+INFERENCE_BATCH = "/api/v1/inference/batch"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
@@ -54,15 +56,22 @@ class Endpoints:
 
     async def inference(self, request: Request) -> Response:
         """Run one investigation through the ensemble."""
-        principal = await self.platform.admit(request.headers, "inference")
-        parsed = _parse(REQUEST, await _json_body(request))
-        return Response(await self.service.infer(parsed, principal.id), media_type=JSON)
+        return Response(await self.investigation(request.headers, await _json_body(request)), media_type=JSON)
 
     async def inference_batch(self, request: Request) -> Response:
         """Run many investigations in one call; results come back in request order."""
-        principal = await self.platform.admit(request.headers, "inference")
-        parsed = _parse(BATCH_REQUEST, await _json_body(request))
-        return Response(await self.service.infer_batch(parsed.investigations, principal.id), media_type=JSON)
+        answer = await self.investigations(request.headers, await _json_body(request))
+        return Response(answer, media_type=JSON)
+
+    async def investigation(self, headers: Mapping[str, str], body: bytes) -> bytes:
+        """One investigation's answer (JSON) for a request's headers and raw body."""
+        principal = await self.platform.admit(headers, "inference")
+        return await self.service.infer(_parse(REQUEST, body), principal.id)
+
+    async def investigations(self, headers: Mapping[str, str], body: bytes) -> bytes:
+        principal = await self.platform.admit(headers, "inference")
+        parsed = _parse(BATCH_REQUEST, body)
+        return await self.service.infer_batch(parsed.investigations, principal.id)
 
     async def models(self, request: Request) -> Response:
         """The served models: versions, routes, feature groups and input fields."""
@@ -103,21 +112,18 @@ def _parse(adapter: TypeAdapter[T], body: bytes) -> T:
 
 
 async def _json_body(request: Request) -> bytes:
-    content_type = request.headers.get("content-type")
-    if content_type is not None and content_type.split(";", 1)[0].strip().lower() != JSON:
-        raise HTTPException(415, f"send JSON (Content-Type: {JSON}), not {content_type!r}")
+    check_json(request.headers.get("content-type"))
     return await request.body()
 
 
-def api_router(platform: GatewayPlatform) -> APIRouter:
-    e = Endpoints(platform)
+def api_router(e: Endpoints) -> APIRouter:
     router = APIRouter()
     router.add_api_route(
-        "/api/v1/inference", e.inference, methods=["POST"], response_model=InferenceResponse,
+        INFERENCE, e.inference, methods=["POST"], response_model=InferenceResponse,
         responses=ERRORS, openapi_extra=_body_schema("InferenceRequest"), tags=["inference"],
     )  # fmt: skip
     router.add_api_route(
-        "/api/v1/inference/batch", e.inference_batch, methods=["POST"], response_model=BatchResponse,
+        INFERENCE_BATCH, e.inference_batch, methods=["POST"], response_model=BatchResponse,
         responses=ERRORS, openapi_extra=_body_schema("BatchRequest"), tags=["inference"],
     )  # fmt: skip
     auth_errors: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403, 429)}

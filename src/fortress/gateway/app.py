@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException
 
 from fortress import __version__
 from fortress.errors import FortressError
-from fortress.gateway.api import api_router
+from fortress.gateway.api import INFERENCE, INFERENCE_BATCH, Endpoints, api_router
+from fortress.gateway.fast_path import InferenceFastPath
 from fortress.gateway.http_errors import fortress_error, http_error, internal_error
 from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.request_metrics import RequestMetrics
@@ -40,10 +41,15 @@ def create_app(platform: GatewayPlatform) -> FastAPI:
             Exception: internal_error,
         },
     )
-    app.add_middleware(BodyLimit, max_bytes=platform.settings.limits.max_body_bytes)
-    router = api_router(platform)
+    max_body_bytes = platform.settings.limits.max_body_bytes
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    endpoints = Endpoints(platform)
+    router = api_router(endpoints)
     paths = [route.path for route in router.routes if isinstance(route, APIRoute)]
-    app.add_middleware(RequestMetrics, metrics=platform.service.metrics, endpoints=paths)
+    metrics = platform.service.metrics
+    app.add_middleware(RequestMetrics, metrics=metrics, endpoints=paths)
+    fast = {INFERENCE: endpoints.investigation, INFERENCE_BATCH: endpoints.investigations}
+    app.add_middleware(InferenceFastPath, routes=fast, metrics=metrics, max_body_bytes=max_body_bytes)
     app.include_router(router)
     app.state.platform = platform
     _document_request_bodies(app)

@@ -49,18 +49,32 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
+def check_json(content_type: str | None) -> None:
+    """Bodies are JSON: another declared content type is a 415."""
+    if content_type is not None and content_type.split(";", 1)[0].strip().lower() != JSON:
+        raise HTTPException(415, f"send JSON (Content-Type: {JSON}), not {content_type!r}")
+
+
+def http_error_response(exc: HTTPException) -> Response:
+    """Starlette's own errors (unknown route 404, wrong method 405, body too large 413) in our format."""
+    kind = _KIND_OF_STATUS.get(exc.status_code, "invalid")
+    return Response(error_body(str(exc.detail), kind), exc.status_code, exc.headers, media_type=JSON)
+
+
+def internal_error_response() -> Response:
+    """A bug, never the client's input: a 500 without internals (the server logs the traceback)."""
+    return Response(error_body("internal server error", "failed"), 500, media_type=JSON)
+
+
 async def fortress_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FortressError)
     return error_response(exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own errors (unknown route 404, wrong method 405, body too large 413) in our format."""
     assert isinstance(exc, HTTPException)
-    kind = _KIND_OF_STATUS.get(exc.status_code, "invalid")
-    return Response(error_body(str(exc.detail), kind), exc.status_code, exc.headers, media_type=JSON)
+    return http_error_response(exc)
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
-    """A bug, never the client's input: a 500 without internals (the server logs the traceback)."""
-    return Response(error_body("internal server error", "failed"), 500, media_type=JSON)
+    return internal_error_response()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, PositiveFloat, NonNegativeInt, PositiveInt, model_validator
+from pydantic import BaseModel, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.gateway.auth.settings import AuthSettings, RateLimitSettings

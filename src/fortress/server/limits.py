@@ -38,7 +38,12 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
     def _message(self, size: int) -> str:
-        return f"request body of {size} bytes is over the limit of {self.max_bytes} bytes"
+        return over_limit(size, self.max_bytes)
+
+
+def over_limit(size: int, max_bytes: int) -> str:
+    """The 413 message."""
+    return f"request body of {size} bytes is over the limit of {max_bytes} bytes"
 
 
 def _content_length(scope: Scope) -> int | None:

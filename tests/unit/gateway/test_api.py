@@ -314,3 +314,44 @@ async def test_openapi_documents_the_request_and_response_models(client: httpx.A
     assert body == {"$ref": "#/components/schemas/InferenceRequest"}
     assert set(components["InferenceRequest"]["required"]) == {"investigation_id", "features"}
     assert "422" in schema["paths"][INFER]["post"]["responses"]
+
+
+async def test_a_body_sent_in_chunks_is_read_whole_and_one_past_the_limit_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    body = orjson.dumps(investigation("chunked", cache_enabled=False))
+
+    async def pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+
+    whole = await client.post(INFER, content=body, headers={"content-type": "application/json"})
+    chunked = await client.post(INFER, content=pieces(body, 7), headers={"content-type": "application/json"})
+    assert chunked.status_code == whole.status_code == 200, chunked.text
+    assert chunked.json()["predictions"] == whole.json()["predictions"]
+    assert "content-length" not in chunked.request.headers  # really streamed
+
+    huge = b'{"investigation_id": "' + b"x" * (1 << 20) + b'"}'
+    response = await client.post(INFER, content=pieces(huge, 1 << 16))
+    assert response.status_code == 413
+    error = response.json()
+    assert error["kind"] == "invalid"
+    assert error["error"].endswith(f"bytes is over the limit of {1 << 20} bytes")
+    metrics = (await client.get("/metrics")).text
+    for status in (200, 413, 415):
+        assert f'fortress_gateway_requests_total{{endpoint="{INFER}",status="{status}"}}' in metrics
+
+
+async def test_a_bug_behind_the_inference_route_is_a_500_without_internals(
+    gateway: tuple[httpx.AsyncClient, GatewayPlatform], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, platform = gateway
+
+    async def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(platform.service, "infer", broken)
+    response = await client.post(INFER, json=investigation("bug"))
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal server error", "kind": "failed"}
+    assert "secret" not in response.text

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
+from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer, Submitted
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import Unavailable
 from fortress.gateway.app import create_app
@@ -71,6 +71,9 @@ class BrokenBackend:
 
     def served(self) -> Mapping[str, BackendModel]:
         return self._served
+
+    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
+        return None
 
     async def predict(
         self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE

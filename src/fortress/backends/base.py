@@ -8,6 +8,7 @@ bad tensors, ``DeadlineExceeded``/``Overloaded`` from ``fortress.runtime.errors`
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -42,6 +43,19 @@ class ModelAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class Submitted:
+    """A queued model call: which version takes it and the future of its probabilities."""
+
+    model: str
+    version: int
+    future: asyncio.Future[np.ndarray]
+
+    def answer(self) -> ModelAnswer:
+        """Once the future holds a result."""
+        return ModelAnswer(self.model, self.version, self.future.result())
+
+
+@dataclass(frozen=True, slots=True)
 class BackendStatus:
     ok: bool
     detail: str = ""
@@ -65,5 +79,9 @@ class ModelBackend(Protocol):
         self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE
     ) -> ModelAnswer:
         """Run ``name`` (the version behind ``route``) on encoded input tensors."""
+
+    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
+        """Queue the call now without awaiting it (a backend whose calls queue in this process), raising
+        what ``predict`` would raise before running; ``None``: this backend answers through ``predict``."""
 
     def status(self) -> BackendStatus: ...

@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
+from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer, Submitted
 from fortress.runtime.manager import ModelEntry, ModelRuntime
 from fortress.runtime.settings import Dispatch
 
@@ -17,9 +17,8 @@ class LocalBackend:
 
     def __init__(self, runtime: ModelRuntime) -> None:
         self.runtime = runtime
-        self._infer = (
-            runtime.infer_grouped if runtime.settings.dispatch is Dispatch.GROUPED else runtime.infer
-        )
+        self._grouped = runtime.settings.dispatch is Dispatch.GROUPED
+        self._infer = runtime.infer_grouped if self._grouped else runtime.infer
         self._seen: Mapping[str, ModelEntry] | None = None
         self._served: Mapping[str, BackendModel] = MappingProxyType({})
 
@@ -42,6 +41,16 @@ class LocalBackend:
         label = None if route == DEFAULT_ROUTE else route
         model, out = await self._infer(name, feeds, label=label)
         return ModelAnswer(model.name, model.version, out)
+
+    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
+        """Grouped dispatch: queued at once, so that an investigation's models join one compute job
+        without a task each. Per-model batchers: ``None`` (``predict`` waits on the batcher)."""
+        if not self._grouped:
+            return None
+        model, future = self.runtime.submit_grouped(
+            name, feeds, label=None if route == DEFAULT_ROUTE else route
+        )
+        return Submitted(model.name, model.version, future)
 
     def status(self) -> BackendStatus:
         status = self.runtime.status

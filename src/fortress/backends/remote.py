@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
+from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer, Submitted
 from fortress.backends.breaker import BreakerState, CircuitBreaker
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.catalog.spec import ModelSpec
@@ -103,6 +103,9 @@ class RemoteBackend(ABC):
             problems.insert(0, f"circuit open (last error: {self.breaker.last_error})")
         detail = f"{self.kind} {self.url}" + (": " + "; ".join(problems) if problems else "")
         return BackendStatus(self._reachable and not open_circuit, detail, models)
+
+    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
+        return None  # a network call: ``predict`` runs it under the breaker
 
     async def predict(
         self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE

@@ -7,7 +7,6 @@ requests and a caller id, and gets the response body (JSON bytes) back.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -15,24 +14,21 @@ from typing import Any
 
 import orjson
 
-from fortress.backends.base import DEFAULT_ROUTE
 from fortress.catalog.spec import ModelSpec
-from fortress.errors import FortressError
 from fortress.features.store import FeatureStore
 from fortress.features.views import GROUPS as STORE_GROUPS
 from fortress.gateway.cache.base import CacheUnavailable, ResultCache
 from fortress.gateway.ensemble import Vote, vote
 from fortress.gateway.errors import BadRequest, InvalidFeatures
 from fortress.gateway.events.base import AuditEvent, EventSink
-from fortress.gateway.outcome import Outcome, Summarizer
-from fortress.gateway.plan import Known, ModelCall, Plan, encode_call, make_plan
+from fortress.gateway.fanout import FanOut
+from fortress.gateway.outcome import Outcome
+from fortress.gateway.plan import Known, Plan, make_plan
 from fortress.gateway.router import ModelRouter, Routed
 from fortress.gateway.schema import InferenceRequest
 from fortress.gateway.settings import GatewaySettings
 from fortress.gateway.store_features import with_store_features
 from fortress.monitoring.gateway_metrics import GatewayMetrics
-
-logger = logging.getLogger(__name__)
 
 
 class EnsembleService:
@@ -53,7 +49,7 @@ class EnsembleService:
         self.events = events
         self.metrics = metrics
         self.settings = settings
-        self._summarizer = Summarizer()
+        self._fanout = FanOut(self.expected, metrics, settings)
         self._seen: Mapping[str, Routed] | None = None
         self._admission = asyncio.Semaphore(settings.max_concurrent)
         self.features: FeatureStore | None = None
@@ -113,10 +109,7 @@ class EnsembleService:
                     plan, caller, started, result, meta["verdict"], meta["risk"], True, False, features
                 )
         async with self._admission:  # model timeouts start once the investigation's turn comes
-            outcomes = await asyncio.gather(
-                *(self._run(call, plan) for call in plan.calls),
-                *(self._fall_back(name, "not served by any backend now", plan) for name in plan.missing),
-            )
+            outcomes = await self._fanout.run_all(plan, self._seen or {})
         result, verdict, risk, degraded = self._result(plan, outcomes)
         if plan.cache_key is not None and not degraded:
             await self._store(
@@ -192,60 +185,6 @@ class EnsembleService:
         if features is not None:
             head["features"] = features
         return orjson.dumps(head)[:-1] + b"," + result[1:]  # splice: no re-encoding of the result
-
-    # ---- one model ------------------------------------------------------------------------
-    async def _run(self, call: ModelCall, plan: Plan) -> Outcome:
-        outcome = await self._attempt(call, None)
-        if isinstance(outcome, Outcome):
-            return outcome
-        return await self._fall_back(call.name, outcome, plan)
-
-    async def _fall_back(self, name: str, error: str, plan: Plan) -> Outcome:
-        """``name`` gave no answer (``error``): its spec's fallback answers in its place if it can."""
-        spec = self.expected.get(name)
-        fallback = spec.fallback if spec is not None else None
-        served = self._seen or {}
-        if fallback is None:
-            return Outcome(name, None, error)
-        if fallback not in served:
-            return Outcome(name, None, f"{error}; fallback {fallback} is not served either")
-        try:
-            stand_in = encode_call(fallback, served[fallback], plan.records)
-        except (KeyError, InvalidFeatures):
-            return Outcome(name, None, f"{error}; fallback {fallback} lacks its features in this request")
-        outcome = await self._attempt(stand_in, name)
-        if isinstance(outcome, Outcome):
-            self.metrics.for_model(name).fallback.inc()
-            return Outcome(name, outcome.prediction, error, outcome.risk, outcome.confidence)
-        return Outcome(name, None, f"{error}; fallback {fallback}: {outcome}")
-
-    async def _attempt(self, call: ModelCall, fallback_for: str | None) -> Outcome | str:
-        """The model's outcome, or why it failed."""
-        metrics = self.metrics.for_model(call.name)
-        backend = call.routed.backend
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.settings.model_timeout_s):
-                answer = await backend.predict(call.name, call.feeds)
-        except TimeoutError:
-            reason = f"timed out after {self.settings.model_timeout_s:g} s ({backend.kind} backend)"
-        except FortressError as exc:
-            reason = f"{exc} ({backend.kind} backend)"
-        except Exception as exc:  # a bug or an unexpected client error: one model, not the request
-            logger.exception("model %s failed on the %s backend", call.name, backend.kind)
-            reason = f"{type(exc).__name__} ({backend.kind} backend)"
-        else:
-            metrics.latency.observe(time.perf_counter() - started)
-            metrics.success.inc()
-            metrics.availability.set(1)
-            prediction, risk, confidence = self._summarizer.prediction(
-                call.routed.model.spec, answer, DEFAULT_ROUTE, fallback_for
-            )
-            metrics.confidence.observe(confidence)
-            return Outcome(call.name, prediction, "", risk, confidence)
-        metrics.error.inc()
-        metrics.availability.set(0)
-        return reason
 
     # ---- cache ----------------------------------------------------------------------------
     async def _cached(self, key: str) -> bytes | None:

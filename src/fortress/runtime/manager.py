@@ -121,10 +121,17 @@ class ModelRuntime:
     ) -> tuple[LoadedModel, np.ndarray]:
         """Like ``infer``, through the grouped dispatcher (``runtime/group.py``) instead of the
         model's own batcher: for callers that ask many models at once (the gateway)."""
+        model, future = self.submit_grouped(name, feeds, version, label)
+        return model, await future
+
+    def submit_grouped(
+        self, name: str, feeds: dict[str, np.ndarray], version: int | None = None, label: str | None = None
+    ) -> tuple[LoadedModel, asyncio.Future[np.ndarray]]:
+        """Queue a call on the grouped dispatcher now; the future gets its rows' probabilities.
+        Raises at once for an unknown model or version, bad tensors or a full queue."""
         served = self.resolve(name, version, label)
         served.model.check(feeds)
-        out = await self._group.submit(served.model, feeds)
-        return served.model, out
+        return served.model, self._group.submit(served.model, feeds)
 
     @property
     def ready(self) -> bool:

@@ -6,9 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import numpy as np
 import pytest
 
+from fortress.backends.local import LocalBackend
+from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.settings import GatewaySettings
+from fortress.runtime.errors import ModelFailed
+from fortress.runtime.session import LoadedModel
 from fortress.settings import Settings
 from support.gateway import gateway_candidates, gateway_client, investigation, register_gateway_models
 from support.processes import free_port
@@ -78,3 +83,53 @@ async def test_investigations_queue_for_admission_before_their_model_timeouts_st
     for response in responses:
         reason = response.json()["unavailable"]["phishing_url"]
         assert "connection refused" in reason  # the hang ran to its end: no timeout while queued
+
+
+def _local_model(platform: GatewayPlatform, name: str) -> LoadedModel:
+    backend = platform.service.router.backends["local"]
+    assert isinstance(backend, LocalBackend)
+    entry = backend.runtime.table[name]
+    return entry.versions[entry.default_version].model
+
+
+async def test_a_local_model_that_fails_or_overruns_gives_way_to_its_fallback(settings: Settings) -> None:
+    """The local backend's calls are queued together and awaited as one: a failing or slow model still
+    fails alone, on its own reason, and its fallback answers."""
+    settings = with_gateway(settings, model_timeout_s=0.3)
+    register_gateway_models(settings, gateway_candidates())
+    async with gateway_client(settings) as (client, platform):
+        primary = _local_model(platform, "tiny_primary")
+        real_run = primary.run
+
+        def failing(feeds: dict[str, np.ndarray]) -> np.ndarray:
+            raise ModelFailed("tiny_primary v1: execution failed: boom")
+
+        def slow(feeds: dict[str, np.ndarray]) -> np.ndarray:
+            time.sleep(1.0)  # in the compute thread: the loop and the other job slot keep going
+            return real_run(feeds)
+
+        answers = []
+        for run in (failing, slow):
+            primary.run = run  # type: ignore[method-assign]
+            started = time.monotonic()
+            response = await client.post(
+                INFER, json=investigation(f"inv-{run.__name__}", cache_enabled=False)
+            )
+            answers.append((response, time.monotonic() - started))
+        primary.run = real_run  # type: ignore[method-assign]
+        healthy = (await client.post(INFER, json=investigation("inv-ok", cache_enabled=False))).json()
+    (failed, _), (overran, overran_s) = answers
+    for response in (failed, overran):
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["predictions"]["tiny_primary"]["fallback_for"] == "tiny_primary"
+    body = failed.json()
+    assert body["unavailable"] == {"tiny_primary": "tiny_primary v1: execution failed: boom (local backend)"}
+    assert body["predictions"]["phishing_url"]["version"] == 1  # its job mate answered
+    body = overran.json()
+    assert body["unavailable"]["tiny_primary"] == "timed out after 0.3 s (local backend)"
+    # the slow run held up its whole compute job: the models queued with it time out too
+    assert body["unavailable"]["phishing_url"] == "timed out after 0.3 s (local backend)"
+    assert overran_s < 0.9  # the slow model's 1 s never reaches the caller
+    assert healthy["unavailable"] == {}
+    assert healthy["predictions"]["tiny_primary"]["fallback_for"] is None

@@ -136,7 +136,9 @@ def test_a_killed_model_server_and_a_stopped_redis_degrade_answers_but_never_fai
             FORTRESS_GATEWAY__CACHE__BACKEND="redis",
             FORTRESS_GATEWAY__CACHE__REDIS_URL=redis_server.url,
         )
-        with fortress_up(home, "--no-train", env=env) as up, Load(up.url, body) as load:
+        # one worker: the load's one connection and /health must reach the same process, whose health
+        # reports what that process saw of Redis and the model server
+        with fortress_up(home, "--no-train", "--workers", "1", env=env) as up, Load(up.url, body) as load:
             healthy = load.since(load.wait_for(20))
             assert any(a["cached"] for a in healthy)  # repeated investigation: Redis answers
             assert all(not a["degraded"] for a in healthy)

@@ -56,22 +56,28 @@ class Endpoints:
 
     async def inference(self, request: Request) -> Response:
         """Run one investigation through the ensemble."""
-        return Response(await self.investigation(request.headers, await _json_body(request)), media_type=JSON)
+        answer = await self.investigation(request.url.path, request.headers, await request.body())
+        return Response(answer, media_type=JSON)
 
     async def inference_batch(self, request: Request) -> Response:
         """Run many investigations in one call; results come back in request order."""
-        answer = await self.investigations(request.headers, await _json_body(request))
+        answer = await self.investigations(request.url.path, request.headers, await request.body())
         return Response(answer, media_type=JSON)
 
-    async def investigation(self, headers: Mapping[str, str], body: bytes) -> bytes:
-        """One investigation's answer (JSON) for a request's headers and raw body."""
+    async def investigation(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
+        """One investigation's answer (JSON) for a request's headers and raw body (the fast path's
+        handler, ``server/fast_path.py``; the route above serves it when that layer is absent)."""
         principal = await self.platform.admit(headers, "inference")
-        return await self.service.infer(_parse(REQUEST, body), principal.id)
+        check_json(headers.get("content-type"))
+        async with self.platform.working:
+            return await self.service.infer(_parse(REQUEST, body), principal.id)
 
-    async def investigations(self, headers: Mapping[str, str], body: bytes) -> bytes:
+    async def investigations(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
         principal = await self.platform.admit(headers, "inference")
-        parsed = _parse(BATCH_REQUEST, body)
-        return await self.service.infer_batch(parsed.investigations, principal.id)
+        check_json(headers.get("content-type"))
+        async with self.platform.working:
+            parsed = _parse(BATCH_REQUEST, body)
+            return await self.service.infer_batch(parsed.investigations, principal.id)
 
     async def models(self, request: Request) -> Response:
         """The served models: versions, routes, feature groups and input fields."""
@@ -109,11 +115,6 @@ def _parse(adapter: TypeAdapter[T], body: bytes) -> T:
         return adapter.validate_python(raw)
     except ValidationError as exc:
         raise validation_error(exc) from None
-
-
-async def _json_body(request: Request) -> bytes:
-    check_json(request.headers.get("content-type"))
-    return await request.body()
 
 
 def api_router(e: Endpoints) -> APIRouter:

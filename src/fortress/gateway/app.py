@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,11 +14,11 @@ from starlette.exceptions import HTTPException
 from fortress import __version__
 from fortress.errors import FortressError
 from fortress.gateway.api import INFERENCE, INFERENCE_BATCH, Endpoints, api_router
-from fortress.gateway.fast_path import InferenceFastPath
-from fortress.gateway.http_errors import fortress_error, http_error, internal_error
+from fortress.gateway.http_errors import any_error_response, fortress_error, http_error, internal_error
 from fortress.gateway.platform import GatewayPlatform
-from fortress.gateway.request_metrics import RequestMetrics
+from fortress.gateway.request_metrics import RequestMetrics, record_request
 from fortress.gateway.schema import BatchRequest, InferenceRequest
+from fortress.server.fast_path import FastPost, Handler
 from fortress.server.limits import BodyLimit
 
 
@@ -48,8 +49,11 @@ def create_app(platform: GatewayPlatform) -> FastAPI:
     paths = [route.path for route in router.routes if isinstance(route, APIRoute)]
     metrics = platform.service.metrics
     app.add_middleware(RequestMetrics, metrics=metrics, endpoints=paths)
-    fast = {INFERENCE: endpoints.investigation, INFERENCE_BATCH: endpoints.investigations}
-    app.add_middleware(InferenceFastPath, routes=fast, metrics=metrics, max_body_bytes=max_body_bytes)
+    fast: dict[str, Handler] = {INFERENCE: endpoints.investigation, INFERENCE_BATCH: endpoints.investigations}
+    app.add_middleware(
+        FastPost, route=fast.get, on_error=any_error_response, max_body_bytes=max_body_bytes,
+        observe=partial(record_request, metrics),
+    )  # fmt: skip
     app.include_router(router)
     app.state.platform = platform
     _document_request_bodies(app)

@@ -7,6 +7,7 @@ Bodies are ``{"error": "<message>", "kind": "<error kind>"}``.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from fortress.errors import ErrorKind, FortressError, Unprocessable
 from fortress.runtime.errors import Overloaded
 from fortress.server.errors import HTTP_STATUS as SERVER_HTTP_STATUS
 
+logger = logging.getLogger(__name__)
 HTTP_STATUS: Mapping[ErrorKind, int] = MappingProxyType({**SERVER_HTTP_STATUS, ErrorKind.UNPROCESSABLE: 422})
 JSON = "application/json"
 _KIND_OF_STATUS = {400: "invalid", 404: "not_found", 405: "invalid", 413: "invalid", 415: "invalid"}
@@ -64,6 +66,16 @@ def http_error_response(exc: HTTPException) -> Response:
 def internal_error_response() -> Response:
     """A bug, never the client's input: a 500 without internals (the server logs the traceback)."""
     return Response(error_body("internal server error", "failed"), 500, media_type=JSON)
+
+
+def any_error_response(exc: Exception) -> Response:
+    """Any failure of a request, through the table: domain errors, Starlette's, else a logged 500."""
+    if isinstance(exc, FortressError):
+        return error_response(exc)
+    if isinstance(exc, HTTPException):
+        return http_error_response(exc)
+    logger.error("request failed", exc_info=exc)
+    return internal_error_response()
 
 
 async def fortress_error(request: Request, exc: Exception) -> Response:

@@ -4,10 +4,11 @@ in reverse. Nothing here runs at import time; ``build_platform`` is called by th
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -43,6 +44,13 @@ class GatewayPlatform:
     home: Path
     freeze_gc: bool = False
     """A server process (not a test process): once started, keep what startup loaded out of the GC."""
+    working: asyncio.Semaphore = field(init=False)
+    """Inference requests being parsed and run at once (``max_concurrent``); the rest wait their
+    turn with their body read but not parsed, so a flood of connections cannot fill the event loop
+    with parsing work that delays the admitted requests past their model timeouts."""
+
+    def __post_init__(self) -> None:
+        self.working = asyncio.Semaphore(self.settings.max_concurrent)
 
     async def start(self) -> None:
         service = self.service

@@ -36,5 +36,10 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, observed)
         finally:
-            self.metrics.requests.labels(path, str(status)).inc()
-            self.metrics.request_seconds.labels(path).observe(time.perf_counter() - started)
+            record_request(self.metrics, path, status, time.perf_counter() - started)
+
+
+def record_request(metrics: GatewayMetrics, path: str, status: int, seconds: float) -> None:
+    """Count one request (``path``: an endpoint, or ``OTHER``) and its duration."""
+    metrics.requests.labels(path, str(status)).inc()
+    metrics.request_seconds.labels(path).observe(seconds)

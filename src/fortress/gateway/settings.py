@@ -33,8 +33,9 @@ class GatewaySettings(BaseModel):
     """Listen backlog: connections the kernel queues before the server accepts them (capped by
     ``net.core.somaxconn``). uvicorn's own default, 2048, drops connections under 10,000 clients."""
     max_concurrent: PositiveInt = 64
-    """Investigations running their models at once; more wait their turn *before* any model timeout
-    starts, so a flood queues instead of timing out into degraded answers."""
+    """Inference requests parsed and run at once, and investigations running their models at once;
+    more wait their turn *before* parsing and before any model timeout starts, so a flood queues
+    instead of timing out into degraded answers."""
     models: list[str] | None = None
     """Serve only these models (default: every registered model)."""
     default_backend: str = LOCAL

@@ -22,11 +22,12 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from fortress.runtime.manager import ModelRuntime
-from fortress.server.errors import http_error, internal_error
+from fortress.server.errors import any_error_response, http_error, internal_error
+from fortress.server.fast_path import FastPost
 from fortress.server.health import ops_routes
 from fortress.server.limits import BodyLimit
 from fortress.server.settings import ServerSettings
-from fortress.server.tfserving import tfserving_routes
+from fortress.server.tfserving import TfServingApi
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,21 @@ GRPC_MODULE = "fortress.server.grpc_v2"
 def create_app(
     runtime: ModelRuntime, settings: ServerSettings, metrics_registry: CollectorRegistry
 ) -> Starlette:
+    tfserving = TfServingApi(runtime)
     routes: list[BaseRoute] = [
-        *tfserving_routes(runtime),
+        *tfserving.routes(),
         *_v2_routes(runtime),
         *ops_routes(runtime, metrics_registry),
     ]
+    fast = Middleware(
+        FastPost,
+        route=tfserving.fast_route,
+        on_error=any_error_response,
+        max_body_bytes=settings.max_body_bytes,
+    )
     return Starlette(
         routes=routes,
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[fast, Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
         lifespan=_lifespan(runtime, settings),
     )

@@ -8,6 +8,7 @@ UNAVAILABLE 503, UNAUTHENTICATED 401, PERMISSION_DENIED 403, INTERNAL 500. Bodie
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from fortress.errors import ErrorKind, FortressError
 from fortress.runtime.errors import Overloaded
 
+logger = logging.getLogger(__name__)
 HTTP_STATUS: Mapping[ErrorKind, int] = MappingProxyType(
     {
         ErrorKind.INVALID: 400,
@@ -51,6 +53,16 @@ def error_response(exc: FortressError) -> Response:
     if isinstance(exc, Overloaded):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
     return json_error(HTTP_STATUS[exc.kind], str(exc), headers)
+
+
+def any_error_response(exc: Exception) -> Response:
+    """Any failure of a request, through the table: domain errors, Starlette's, else a logged 500."""
+    if isinstance(exc, FortressError):
+        return error_response(exc)
+    if isinstance(exc, HTTPException):
+        return json_error(exc.status_code, exc.detail, exc.headers)
+    logger.error("request failed", exc_info=exc)
+    return json_error(500, "internal server error")
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -10,6 +10,7 @@ one runtime call and formats; errors go through ``server.errors``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
@@ -21,6 +22,7 @@ from fortress.errors import FortressError
 from fortress.runtime.errors import ModelNotLoaded
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.errors import JSON, error_response
+from fortress.server.fast_path import Handler
 from fortress.server.tfserving_codec import (
     VersionStatus,
     decode_predict,
@@ -55,6 +57,10 @@ def _target(request: Request, pattern: re.Pattern[str], other: re.Pattern[str], 
             f"Malformed request: {request.method} {request.url.path} (served: POST {PREFIX}/NAME:predict, "
             f"GET {PREFIX}/NAME, GET {PREFIX}/NAME/metadata, each optionally with /versions/N or /labels/L)",
         )
+    return _target_of(match)
+
+
+def _target_of(match: re.Match[str]) -> Target:
     version = match["version"]
     return Target(
         match["name"],
@@ -77,13 +83,30 @@ class TfServingApi:
     async def predict(self, request: Request) -> Response:
         target = _target(request, PREDICT_PATH, STATUS_PATH, allow="GET, HEAD")
         try:
-            doc = load_json(await request.body())
-            model = self.runtime.resolve(target.name, target.version, target.label).model
-            parsed = decode_predict(doc, model.spec.inputs)
-            _, probabilities = await self.runtime.infer(target.name, parsed.feeds, version=model.version)
+            body = await self._predict(target, await request.body())
         except FortressError as exc:
             return error_response(exc)
-        return Response(predict_body(probabilities, parsed.layout), media_type=JSON)
+        return Response(body, media_type=JSON)
+
+    def fast_route(self, path: str) -> Handler | None:
+        """``POST`` paths the fast path (``server/fast_path.py``) answers: well-formed predict targets.
+        Anything else (malformed paths: their 404/405 messages) goes to the routes above."""
+        predict = path.endswith(":predict") and path.startswith(PREFIX + "/")
+        if predict and PREDICT_PATH.fullmatch(path, len(PREFIX) + 1) is not None:
+            return self.fast_predict
+        return None
+
+    async def fast_predict(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
+        match = PREDICT_PATH.fullmatch(path, len(PREFIX) + 1)
+        assert match is not None  # fast_route checked
+        return await self._predict(_target_of(match), body)
+
+    async def _predict(self, target: Target, body: bytes) -> bytes:
+        doc = load_json(body)
+        model = self.runtime.resolve(target.name, target.version, target.label).model
+        parsed = decode_predict(doc, model.spec.inputs)
+        _, probabilities = await self.runtime.infer(target.name, parsed.feeds, version=model.version)
+        return predict_body(probabilities, parsed.layout)
 
     async def status(self, request: Request) -> Response:
         target = _target(request, STATUS_PATH, PREDICT_PATH, allow="POST")
@@ -120,7 +143,3 @@ class TfServingApi:
             loaded = {}
         statuses = {**failed, **loaded}
         return [statuses[v] for v in sorted(statuses)]
-
-
-def tfserving_routes(runtime: ModelRuntime) -> list[BaseRoute]:
-    return TfServingApi(runtime).routes()

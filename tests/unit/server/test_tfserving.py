@@ -19,6 +19,7 @@ from fortress.registry.base import CANARY, Candidate, sha256_hex
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.runtime.batching_settings import BatchingSettings
 from fortress.runtime.errors import Overloaded
+from fortress.runtime.manager import ModelRuntime
 from fortress.runtime.settings import RuntimeSettings
 from fortress.server.errors import error_response
 from fortress.server.settings import ServerSettings
@@ -373,3 +374,29 @@ async def test_empty_registry_is_not_ready(settings: Settings) -> None:
         assert response.status_code == 503
         assert orjson.loads(response.content)["ready"] is False
         error_of(await client.post(f"{TINY}:predict", json={"instances": ROWS}), 404)
+
+
+async def test_a_streamed_predict_body_is_answered_like_a_whole_one(client: httpx.AsyncClient) -> None:
+    body = _json({"instances": ROWS})
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(body), 5):
+            yield body[i : i + 5]
+
+    whole = ok_json(await client.post(f"{TINY}:predict", content=body))
+    streamed = await client.post(f"{TINY}:predict", content=chunks())
+    assert "content-length" not in streamed.request.headers
+    assert ok_json(streamed) == whole
+
+
+async def test_a_bug_behind_predict_is_a_500_without_internals(
+    shared_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    async with served_client(shared_home) as (client, _):
+        monkeypatch.setattr(ModelRuntime, "infer", broken)
+        response = await client.post(f"{TINY}:predict", json={"instances": ROWS})
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal server error"}

@@ -50,7 +50,7 @@ def serve_command(
     def one_process() -> Any:
         from fortress.server.factory import build_app
 
-        return build_app(settings, registry)
+        return build_app(settings, registry, freeze_gc=True)
 
     run_server(
         settings, one_process, factory=APP_FACTORY, sections=("server", "runtime"), host=server.host,

@@ -5,7 +5,6 @@ in reverse. Nothing here runs at import time; ``build_platform`` is called by th
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from fortress.gateway.service import EnsembleService
 from fortress.gateway.settings import LOCAL, GatewaySettings
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
+from fortress.process import freeze_startup_objects
 from fortress.registry.base import CHAMPION, ModelRegistry
 from fortress.settings import Settings
 
@@ -63,10 +63,7 @@ class GatewayPlatform:
             service.features = await FeastFeatureStore.open(self.features, self.home)
         await service.router.start()
         if self.freeze_gc:
-            # Everything loaded so far (libraries, models, settings) lives as long as the process: keep
-            # it out of the collector's generations, so full collections stay short on the request path.
-            gc.collect()
-            gc.freeze()
+            freeze_startup_objects()
 
     async def aclose(self) -> None:
         service = self.service

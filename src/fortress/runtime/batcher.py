@@ -1,7 +1,10 @@
 """Dynamic batching: rows from concurrent callers run as one model call.
 
 A request that finds the model idle runs at once (no added latency at low load): on the event loop
-itself when the model's one-row call is cheap (``inline_below_us``), else on the compute pool. While a
+itself when the model's one-row call is cheap (``inline_below_us``), else on the compute pool. Calls run
+inline one by one never queue, so every ``PROBE_EVERY``-th of them waits one turn of the event loop to
+see whether others arrive with it: when a turn gathers two or more, the calls of each turn run as one
+batch (still on the loop) until a turn gathers a single call again. While a
 batch is running, arriving requests queue; when a compute slot frees up the queued rows run together, after
 waiting at most ``max_delay_us`` for the batch to reach ``max_batch_size`` rows. A failed batch fails
 every caller in it; a full queue rejects with ``Overloaded``; a missed deadline raises
@@ -23,6 +26,9 @@ from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batching_settings import BatchingSettings
 from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelNotLoaded, Overloaded
 from fortress.runtime.session import LoadedModel
+
+PROBE_EVERY = 32
+"""While cheap calls run inline one by one, one call in this many checks for concurrent callers."""
 
 
 @dataclass(slots=True)
@@ -60,6 +66,11 @@ class DynamicBatcher:
         self._task: asyncio.Task[None] | None = None
         self._computing: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._gathered: list[Pending] = []
+        """Inline calls waiting for the end of this event-loop turn, to run as one batch."""
+        self._gathering = False
+        """The last turn gathered several calls: concurrent callers, so every inline call gathers."""
+        self._inline_calls = 0
 
     @classmethod
     def for_model(
@@ -95,7 +106,10 @@ class DynamicBatcher:
         idle = not self._inflight and not self._queue
         roomy = timeout_s is None or timeout_s * 1e6 >= self.settings.inline_below_us  # else: deadline path
         if self._inline and idle and roomy and rows <= self.settings.max_batch_size:
-            return self._run_inline(feeds, rows)
+            self._inline_calls += 1
+            if not self._gathering and self._inline_calls % PROBE_EVERY:
+                return self._run_inline(feeds, rows)
+            return await self._gather(feeds, rows)
         loop = asyncio.get_running_loop()
         pending = Pending(feeds, rows, time.perf_counter_ns(), loop.create_future())
         self._queue.append(pending)
@@ -111,6 +125,40 @@ class DynamicBatcher:
                 pending.future.cancel()
             self._reject("deadline")
             raise DeadlineExceeded(f"{self.name}: no answer within {timeout_s:.3f} s") from None
+
+    async def _gather(self, feeds: dict[str, np.ndarray], rows: int) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        pending = Pending(feeds, rows, time.perf_counter_ns(), loop.create_future())
+        if not self._gathered:
+            loop.call_soon(self._run_gathered)  # after every callback ready now: their calls join
+        self._gathered.append(pending)
+        return await pending.future
+
+    def _run_gathered(self) -> None:
+        """On the event loop: this turn's inline calls, as batches of at most ``max_batch_size`` rows."""
+        gathered, self._gathered = [p for p in self._gathered if not p.future.done()], []
+        self._gathering = len(gathered) > 1
+        batch: list[Pending] = []
+        rows = 0
+        for pending in gathered:
+            if batch and rows + pending.rows > self.settings.max_batch_size:
+                self._run_batch(batch)
+                batch, rows = [], 0
+            batch.append(pending)
+            rows += pending.rows
+        if batch:
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[Pending]) -> None:
+        started = time.perf_counter_ns()
+        try:
+            out = self._run(concat_feeds([p.feeds for p in batch]))
+        except Exception as exc:
+            for p in batch:
+                p.future.set_exception(exc)
+        else:
+            _hand_out(batch, out)
+        self._observe(batch, started)
 
     def _run_inline(self, feeds: dict[str, np.ndarray], rows: int) -> np.ndarray:
         """A cheap model with nothing queued: run now, on the event loop (what a direct call costs)."""
@@ -187,11 +235,7 @@ class DynamicBatcher:
                 if not p.future.done():
                     p.future.set_exception(exc)
         else:
-            offset = 0
-            for p in batch:
-                if not p.future.done():
-                    p.future.set_result(out[offset : offset + p.rows])
-                offset += p.rows
+            _hand_out(batch, out)
         finally:
             self._inflight -= 1
             self._slot_free.set()
@@ -210,7 +254,7 @@ class DynamicBatcher:
     async def aclose(self) -> None:
         """Stop accepting, let queued and running batches finish, then stop the loop."""
         self._closed = True
-        while self._queue or self._computing:
+        while self._queue or self._computing or self._gathered:
             if self._computing:
                 await asyncio.gather(*self._computing, return_exceptions=True)
             else:
@@ -218,6 +262,15 @@ class DynamicBatcher:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _hand_out(batch: list[Pending], out: np.ndarray) -> None:
+    """Each caller still waiting gets exactly its rows of the batch's output."""
+    offset = 0
+    for p in batch:
+        if not p.future.done():
+            p.future.set_result(out[offset : offset + p.rows])
+        offset += p.rows
 
 
 def concat_feeds(feeds: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from fortress.process import freeze_startup_objects
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.errors import any_error_response, http_error, internal_error
 from fortress.server.fast_path import FastPost
@@ -36,8 +37,13 @@ GRPC_MODULE = "fortress.server.grpc_v2"
 
 
 def create_app(
-    runtime: ModelRuntime, settings: ServerSettings, metrics_registry: CollectorRegistry
+    runtime: ModelRuntime,
+    settings: ServerSettings,
+    metrics_registry: CollectorRegistry,
+    *,
+    freeze_gc: bool = False,
 ) -> Starlette:
+    """``freeze_gc``: for server processes (``fortress serve``), never for tests sharing a process."""
     tfserving = TfServingApi(runtime)
     routes: list[BaseRoute] = [
         *tfserving.routes(),
@@ -54,7 +60,7 @@ def create_app(
         routes=routes,
         middleware=[fast, Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
-        lifespan=_lifespan(runtime, settings),
+        lifespan=_lifespan(runtime, settings, freeze_gc),
     )
 
 
@@ -77,13 +83,15 @@ def _v2_routes(runtime: ModelRuntime) -> list[BaseRoute]:
 
 
 def _lifespan(
-    runtime: ModelRuntime, settings: ServerSettings
+    runtime: ModelRuntime, settings: ServerSettings, freeze_gc: bool
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             await runtime.start()
             grpc_server = await _start_grpc(runtime, settings)
+            if freeze_gc:
+                freeze_startup_objects()
             try:
                 yield
             finally:

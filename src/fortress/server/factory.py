@@ -17,14 +17,15 @@ from fortress.server.app import create_app
 from fortress.settings import Settings
 
 
-def build_app(settings: Settings, registry: ModelRegistry) -> Starlette:
+def build_app(settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = False) -> Starlette:
+    """``freeze_gc``: for server processes (``fortress serve``), never for tests sharing a process."""
     metrics_registry = CollectorRegistry(auto_describe=True)
     runtime = ModelRuntime(registry, settings.runtime, RuntimeMetrics(metrics_registry))
-    return create_app(runtime, settings.server, metrics_registry)
+    return create_app(runtime, settings.server, metrics_registry, freeze_gc=freeze_gc)
 
 
 def app_from_env() -> Starlette:
     from fortress.registry.mlflow_registry import MlflowRegistry
 
     settings = Settings()
-    return build_app(settings, MlflowRegistry(settings))
+    return build_app(settings, MlflowRegistry(settings), freeze_gc=True)

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
-from fortress.runtime.batcher import DynamicBatcher
+from fortress.runtime.batcher import PROBE_EVERY, DynamicBatcher
 from fortress.runtime.batching_settings import BatchingSettings
 from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelFailed, Overloaded
 from fortress.runtime.session import LoadedModel
@@ -167,3 +167,34 @@ def test_cheap_idle_model_runs_inline_with_the_same_results(model: LoadedModel) 
 
     for request, got in zip(requests, asyncio.run(main()), strict=True):
         np.testing.assert_allclose(got, model.run(request), atol=1e-6)
+
+
+def test_concurrent_callers_of_an_inline_model_are_gathered_into_batches(model: LoadedModel) -> None:
+    registry = CollectorRegistry()
+    rng = np.random.default_rng(7)
+    first = [_feeds(rng, 1) for _ in range(2 * PROBE_EVERY)]
+    second = [_feeds(rng, int(rng.integers(1, 9))) for _ in range(400)]
+    labels = {"model": "tiny_detector", "version": "1"}
+
+    def calls() -> float:
+        return registry.get_sample_value("fortress_batch_rows_count", labels) or 0.0
+
+    async def main() -> tuple[list[np.ndarray], float, bool]:
+        settings = BatchingSettings(max_batch_size=32, inline_below_us=10**9)
+        batcher = DynamicBatcher.for_model(model, settings, metrics=RuntimeMetrics(registry))
+        try:
+            await asyncio.gather(*(batcher.submit(r) for r in first))  # a probe finds company
+            before = calls()
+            got = await asyncio.gather(*(batcher.submit(r) for r in second))
+            model_calls = calls() - before
+            for request in first[:2]:  # one caller at a time again: back to running inline
+                await batcher.submit(request)
+            return got, model_calls, batcher._gathering
+        finally:
+            await batcher.aclose()
+
+    got, model_calls, gathering = asyncio.run(main())
+    for request, have in zip(second, got, strict=True):
+        np.testing.assert_allclose(have, model.run(request), atol=1e-6)
+    assert model_calls < len(second) / 4  # batched, not 400 inline calls
+    assert gathering is False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import os
 import subprocess
 import sys
@@ -194,8 +195,12 @@ def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
             registry.set_alias("tiny_detector", CHAMPION, 2 if cycle % 2 == 0 else 1)
             await runtime.refresh()
             await runtime.infer("tiny_detector", _feeds())
-            await asyncio.sleep(0.01)  # let the retired version drain
-            gc.collect()
+            for _ in range(500):  # let the retired version drain and be released (up to 5 s)
+                gc.collect()
+                if retired[-1]() is None:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the unload's own collection and heap trim run after the release
             rss.append(process.memory_info().rss)
         await runtime.aclose()
         return rss
@@ -203,4 +208,5 @@ def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
     rss = asyncio.run(main())
     assert all(ref() is None for ref in retired), "an unloaded model version is still referenced"
     growth = rss[-1] - rss[4]  # 20 cycles, after the first ones have warmed allocator arenas
-    assert growth < size, f"RSS grew {growth} bytes over 20 cycles; the model is {size} bytes"
+    steps = [b - a for a, b in itertools.pairwise(rss[4:])]
+    assert growth < size, f"RSS grew {growth} bytes over 20 cycles; the model is {size} bytes; steps {steps}"

@@ -39,6 +39,17 @@ class Pending:
     future: asyncio.Future[np.ndarray]
 
 
+class _Histograms:
+    """This version's histogram children, looked up once (not per call)."""
+
+    __slots__ = ("compute", "queue", "rows")
+
+    def __init__(self, metrics: RuntimeMetrics, labels: tuple[str, str]) -> None:
+        self.compute = metrics.compute_seconds.labels(*labels)
+        self.rows = metrics.batch_rows.labels(*labels)
+        self.queue = metrics.queue_seconds.labels(*labels)
+
+
 class DynamicBatcher:
     def __init__(
         self,
@@ -58,6 +69,7 @@ class DynamicBatcher:
         self._executor = executor
         self._metrics = metrics
         self._labels = (name, str(version))
+        self._hist = None if metrics is None else _Histograms(metrics, self._labels)
         self._queue: deque[Pending] = deque()
         self._queued_rows = 0
         self._inflight = 0
@@ -166,11 +178,10 @@ class DynamicBatcher:
         try:
             return self._run(feeds)
         finally:
-            if self._metrics:
-                done = time.perf_counter_ns()
-                self._metrics.compute_seconds.labels(*self._labels).observe((done - started) / 1e9)
-                self._metrics.batch_rows.labels(*self._labels).observe(rows)
-                self._metrics.queue_seconds.labels(*self._labels).observe(0.0)
+            if self._hist is not None:
+                self._hist.compute.observe((time.perf_counter_ns() - started) / 1e9)
+                self._hist.rows.observe(rows)
+                self._hist.queue.observe(0.0)
 
     def _reject(self, reason: str) -> None:
         if self._metrics:
@@ -242,14 +253,12 @@ class DynamicBatcher:
             self._observe(batch, started)
 
     def _observe(self, batch: list[Pending], started_ns: int) -> None:
-        if not self._metrics:
+        if self._hist is None:
             return
-        done = time.perf_counter_ns()
-        self._metrics.compute_seconds.labels(*self._labels).observe((done - started_ns) / 1e9)
-        self._metrics.batch_rows.labels(*self._labels).observe(sum(p.rows for p in batch))
-        queue_hist = self._metrics.queue_seconds.labels(*self._labels)
+        self._hist.compute.observe((time.perf_counter_ns() - started_ns) / 1e9)
+        self._hist.rows.observe(sum(p.rows for p in batch))
         for p in batch:
-            queue_hist.observe((started_ns - p.enqueued_ns) / 1e9)
+            self._hist.queue.observe((started_ns - p.enqueued_ns) / 1e9)
 
     async def aclose(self) -> None:
         """Stop accepting, let queued and running batches finish, then stop the loop."""

@@ -112,9 +112,12 @@ class ModelRuntime:
         self, name: str, feeds: dict[str, np.ndarray], version: int | None = None, label: str | None = None
     ) -> tuple[LoadedModel, np.ndarray]:
         served = self.resolve(name, version, label)
+        return served.model, await self.infer_served(served, feeds)
+
+    async def infer_served(self, served: Served, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """``infer`` for a version already resolved (``resolve``)."""
         served.model.check(feeds)
-        out = await served.batcher.submit(feeds, self.settings.request_timeout_s)
-        return served.model, out
+        return await served.batcher.submit(feeds, self.settings.request_timeout_s)
 
     async def infer_grouped(
         self, name: str, feeds: dict[str, np.ndarray], version: int | None = None, label: str | None = None

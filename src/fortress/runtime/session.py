@@ -43,14 +43,12 @@ class LoadedModel:
 
     def check(self, feeds: dict[str, np.ndarray]) -> int:
         """Validate names, dtypes, shapes and values; return the batch size."""
-        missing = set(self.inputs) - set(feeds)
-        extra = set(feeds) - set(self.inputs)
-        if missing or extra:
+        if feeds.keys() != self.inputs.keys():
             raise BadTensor(f"{self.name}: expected inputs {sorted(self.inputs)}, got {sorted(feeds)}")
         rows: int | None = None
         for name, tensor in self.inputs.items():
             value = feeds[name]
-            if value.ndim != 1 + len(tensor.shape) or tuple(value.shape[1:]) != tensor.shape:
+            if value.ndim == 0 or value.shape[1:] != tensor.shape:
                 raise BadTensor(
                     f"{self.name}: input {name!r} must have shape [-1, {', '.join(map(str, tensor.shape))}], "
                     f"got {list(value.shape)}"

@@ -70,9 +70,14 @@ def _target_of(match: re.Match[str]) -> Target:
     )
 
 
+MAX_KNOWN_TARGETS = 4096
+"""Parsed predict paths kept for the fast path (a bounded set: clients choose the paths)."""
+
+
 class TfServingApi:
     def __init__(self, runtime: ModelRuntime) -> None:
         self.runtime = runtime
+        self._targets: dict[str, Target] = {}
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -91,21 +96,29 @@ class TfServingApi:
     def fast_route(self, path: str) -> Handler | None:
         """``POST`` paths the fast path (``server/fast_path.py``) answers: well-formed predict targets.
         Anything else (malformed paths: their 404/405 messages) goes to the routes above."""
-        predict = path.endswith(":predict") and path.startswith(PREFIX + "/")
-        if predict and PREDICT_PATH.fullmatch(path, len(PREFIX) + 1) is not None:
+        if path in self._targets:
             return self.fast_predict
-        return None
+        predict = path.endswith(":predict") and path.startswith(PREFIX + "/")
+        match = PREDICT_PATH.fullmatch(path, len(PREFIX) + 1) if predict else None
+        if match is None:
+            return None
+        if len(self._targets) < MAX_KNOWN_TARGETS:
+            self._targets[path] = _target_of(match)
+        return self.fast_predict
 
     async def fast_predict(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
-        match = PREDICT_PATH.fullmatch(path, len(PREFIX) + 1)
-        assert match is not None  # fast_route checked
-        return await self._predict(_target_of(match), body)
+        target = self._targets.get(path)
+        if target is None:  # more distinct paths than are kept
+            match = PREDICT_PATH.fullmatch(path, len(PREFIX) + 1)
+            assert match is not None  # fast_route checked
+            target = _target_of(match)
+        return await self._predict(target, body)
 
     async def _predict(self, target: Target, body: bytes) -> bytes:
         doc = load_json(body)
-        model = self.runtime.resolve(target.name, target.version, target.label).model
-        parsed = decode_predict(doc, model.spec.inputs)
-        _, probabilities = await self.runtime.infer(target.name, parsed.feeds, version=model.version)
+        served = self.runtime.resolve(target.name, target.version, target.label)
+        parsed = decode_predict(doc, served.model.spec.inputs)
+        probabilities = await self.runtime.infer_served(served, parsed.feeds)
         return predict_body(probabilities, parsed.layout)
 
     async def status(self, request: Request) -> Response:

@@ -36,6 +36,10 @@ class Layout(StrEnum):
     COLUMNAR = "inputs"
 
 
+_ROW, _COLUMNAR = str(Layout.ROW.value), str(Layout.COLUMNAR.value)
+_ABSENT = object()
+
+
 @dataclass(frozen=True, slots=True)
 class PredictRequest:
     feeds: dict[str, np.ndarray]
@@ -69,12 +73,13 @@ def decode_predict(doc: Mapping[str, Any], inputs: Sequence[InputTensor]) -> Pre
         raise InvalidInput("'signature_name' key must be a string value")
     if signature not in ("", SIGNATURE):
         raise InvalidInput(f'Serving signature name: "{signature}" not found in signature def')
-    if Layout.ROW in doc and Layout.COLUMNAR in doc:
+    rows, columns = doc.get(_ROW, _ABSENT), doc.get(_COLUMNAR, _ABSENT)  # str keys: enum hashing is slow
+    if rows is not _ABSENT and columns is not _ABSENT:
         raise InvalidInput("expecting only one of 'inputs' or 'instances' keys to exist")
-    if Layout.ROW in doc:
-        return PredictRequest(_from_instances(doc[Layout.ROW], inputs), Layout.ROW)
-    if Layout.COLUMNAR in doc:
-        return PredictRequest(_from_inputs(doc[Layout.COLUMNAR], inputs), Layout.COLUMNAR)
+    if rows is not _ABSENT:
+        return PredictRequest(_from_instances(rows, inputs), Layout.ROW)
+    if columns is not _ABSENT:
+        return PredictRequest(_from_inputs(columns, inputs), Layout.COLUMNAR)
     raise InvalidInput("Missing 'inputs' or 'instances' key")
 
 

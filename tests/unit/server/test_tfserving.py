@@ -396,7 +396,7 @@ async def test_a_bug_behind_predict_is_a_500_without_internals(
         raise RuntimeError("secret internals")
 
     async with served_client(shared_home) as (client, _):
-        monkeypatch.setattr(ModelRuntime, "infer", broken)
+        monkeypatch.setattr(ModelRuntime, "infer_served", broken)
         response = await client.post(f"{TINY}:predict", json={"instances": ROWS})
     assert response.status_code == 500
     assert response.json() == {"error": "internal server error"}

@@ -101,7 +101,7 @@ def fortress(
         predict_path=f"/v1/models/{model.name}:predict",
         body=tf_rows_body(model),
         decode=_tf_predictions,
-        scrape_batches=True,
+        scrape_batches=workers == 1,  # with several workers /metrics is one worker's, whichever answers
     )
 
 

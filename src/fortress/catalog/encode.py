@@ -23,7 +23,6 @@ MAX_TEXT_CHARS = 4096
 
 _WHITESPACE = re.compile(r"\s+")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-_PLAIN_NUMBERS = (int, float)
 
 
 def normalize_text(value: str) -> str:
@@ -108,21 +107,20 @@ def _encode_tensor(
 
 
 def _plain_numbers(fields: tuple[str, ...], records: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
-    """The common case in one pass: every field present, a plain int or float, finite in float32.
-    ``None`` sends the caller to the field-by-field path, which names what is wrong."""
+    """The common case in one pass: every field present, a JSON number (or boolean), finite in
+    float32. ``None`` sends the caller to the field-by-field path, which names what is wrong."""
     try:
         rows = [[r[f] for f in fields] for r in records]
-    except (KeyError, TypeError):
+        arr = np.asarray(rows)  # numbers and booleans only give a numeric or boolean dtype
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
-    if not all(type(v) in _PLAIN_NUMBERS for row in rows for v in row):
+    if arr.dtype.kind not in "biuf" or arr.shape != (len(records), len(fields)):
         return None
-    try:
-        arr = np.asarray(rows, dtype=np.float64)
-    except OverflowError:
+    if arr.dtype.kind != "f":  # through float64, as the field-by-field path converts each value
+        return arr.astype(np.float64).astype(np.float32)
+    if not (np.abs(arr) <= FLOAT32_MAX).all():  # NaN compares False
         return None
-    if not (np.isfinite(arr).all() and (np.abs(arr) <= FLOAT32_MAX).all()):
-        return None
-    return arr.astype(np.float32).reshape(len(records), len(fields))
+    return arr.astype(np.float32)
 
 
 def encode_frame(spec: ModelSpec, frame: pd.DataFrame) -> dict[str, np.ndarray]:

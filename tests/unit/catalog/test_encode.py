@@ -65,3 +65,35 @@ def test_image_shape_is_checked() -> None:
     spec = get_spec("image_analyzer")
     with pytest.raises(InvalidInput, match=r"image\.pixels: expected shape \[3, 32, 32\]"):
         encode_records(spec, [{"pixels": [[0.0]]}])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [3, True, 2**40 + 1, 2**60 + 2**36 + 1, 1e-45, -3.4e38, 1.5],
+    ids=["int", "bool", "int>2^24", "int>2^53-double-rounding", "subnormal", "float32-min", "float"],
+)
+def test_numbers_encode_as_the_field_by_field_conversion_does(value: object) -> None:
+    """The one-pass fast path gives exactly ``float32(float(value))`` for every JSON number, whether
+    the records hold only integers (or booleans) or also floats."""
+    spec = get_spec("threat_classifier")
+    numeric = next(t for t in spec.inputs if "duration" in t.fields)
+    record = {**_record("threat_classifier", 1), **dict.fromkeys(numeric.fields, value)}
+    for other in (value, 0.5):
+        encoded = encode_records(spec, [record, {**record, "duration": other}])[numeric.name]
+        assert encoded.dtype == np.float32
+        assert encoded.shape == (2, len(numeric.fields))
+        assert (encoded[0] == np.float32(float(value))).all()  # type: ignore[arg-type]
+        assert encoded[1, numeric.fields.index("duration")] == np.float32(float(other))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("1.5", "expected a number"), (None, "expected a number"), ([1.0], "expected a number"),
+     (1e39, "float32 range"), (10**400, "float32 range"), ({"a": 1}, "expected a number")],
+)  # fmt: skip
+def test_values_the_fast_path_cannot_take_get_the_field_by_field_message(value: object, message: str) -> None:
+    spec = get_spec("threat_classifier")
+    record = _record("threat_classifier", 1)
+    record["duration"] = value
+    with pytest.raises(InvalidInput, match=rf"network_flow\.duration: .*{message}"):
+        encode_records(spec, [record])

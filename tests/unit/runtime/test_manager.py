@@ -190,7 +190,7 @@ def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
         runtime = ModelRuntime(registry, RuntimeSettings())
         await runtime.start()
         rss: list[int] = []
-        for cycle in range(25):
+        for cycle in range(30):
             retired.append(weakref.ref(runtime.resolve("tiny_detector").model))
             registry.set_alias("tiny_detector", CHAMPION, 2 if cycle % 2 == 0 else 1)
             await runtime.refresh()
@@ -207,6 +207,9 @@ def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
 
     rss = asyncio.run(main())
     assert all(ref() is None for ref in retired), "an unloaded model version is still referenced"
-    growth = rss[-1] - rss[4]  # 20 cycles, after the first ones have warmed allocator arenas
+    # Readings swing by up to about one model from one cycle to the next (freed memory goes back to the
+    # OS or stays in the allocator's arenas), so compare the lowest readings of two windows 20 cycles
+    # apart, after the first cycles warmed the arenas: a leak raises that floor cycle after cycle.
+    growth = min(rss[24:30]) - min(rss[4:10])
     steps = [b - a for a, b in itertools.pairwise(rss[4:])]
     assert growth < size, f"RSS grew {growth} bytes over 20 cycles; the model is {size} bytes; steps {steps}"

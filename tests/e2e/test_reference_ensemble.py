@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,10 @@ import httpx
 import numpy as np
 import pytest
 
-from fortress.catalog import model_names
+from fortress.catalog import get_spec, model_names
+from fortress.catalog.encode import encode_records
 from support.cli import fortress, one_error_line
+from support.serve_process import serve
 from support.up_process import fortress_up
 
 
@@ -124,6 +127,28 @@ def test_second_up_reuses_the_registry_and_the_key(first_up: FirstUp) -> None:
         assert "fortress keys create" in up.output()
         assert up.stop() == 0
     assert "reusing it" in up.output()
+
+
+def test_fortress_serve_serves_all_twelve_as_the_gateway_scores_them(first_up: FirstUp) -> None:
+    """``fortress serve`` without ``--models`` loads every registered champion, and each one answers a
+    TF Serving columnar predict of the example investigation's record with the probabilities the
+    gateway gave for it (before any retraining in this module)."""
+    body = json.loads((first_up.home / "example-investigation.json").read_text())
+    with serve(first_up.home) as server:
+        deadline = time.monotonic() + 120
+        for name in model_names():
+            while httpx.get(f"{server.url}/v2/models/{name}/ready").status_code != 200:
+                assert time.monotonic() < deadline, f"{name} not ready: {server.output()[-3000:]}"
+                time.sleep(0.2)
+        for name in model_names():
+            spec = get_spec(name)
+            given = body["features"][spec.feature_group]
+            feeds = encode_records(spec, given if isinstance(given, list) else [given])
+            request = {"inputs": {tensor: value.tolist() for tensor, value in feeds.items()}}
+            response = httpx.post(f"{server.url}/v1/models/{name}:predict", json=request, timeout=30)
+            assert response.status_code == 200, (name, response.text)
+            gateway = first_up.answer["predictions"][name]["probabilities"]
+            assert response.json()["outputs"][0] == pytest.approx(list(gateway.values()), abs=1e-5), name
 
 
 def test_retraining_registers_staging_then_alias_and_fetch(

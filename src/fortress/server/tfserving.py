@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -71,13 +72,14 @@ def _target_of(match: re.Match[str]) -> Target:
 
 
 MAX_KNOWN_TARGETS = 4096
-"""Parsed predict paths kept for the fast path (a bounded set: clients choose the paths)."""
+"""Predict paths whose parsed handler is kept for the fast path (a bounded set: clients choose the
+paths; past it, each request parses its path)."""
 
 
 class TfServingApi:
     def __init__(self, runtime: ModelRuntime) -> None:
         self.runtime = runtime
-        self._targets: dict[str, Target] = {}
+        self._handlers: dict[str, Handler] = {}
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -94,24 +96,24 @@ class TfServingApi:
         return Response(body, media_type=JSON)
 
     def fast_route(self, path: str) -> Handler | None:
-        """``POST`` paths the fast path (``server/fast_path.py``) answers: well-formed predict targets.
-        Anything else (malformed paths: their 404/405 messages) goes to the routes above."""
-        if path in self._targets:
-            return self.fast_predict
+        """``POST`` paths the fast path (``server/fast_path.py``) answers: well-formed predict targets,
+        each with a handler bound to its parsed target. Anything else (malformed paths: their 404/405
+        messages) goes to the routes above."""
+        handler = self._handlers.get(path)
+        if handler is not None:
+            return handler
         predict = path.endswith(":predict") and path.startswith(PREFIX + "/")
         match = PREDICT_PATH.fullmatch(path, len(PREFIX) + 1) if predict else None
         if match is None:
             return None
-        if len(self._targets) < MAX_KNOWN_TARGETS:
-            self._targets[path] = _target_of(match)
-        return self.fast_predict
+        handler = partial(self._fast_predict, _target_of(match))
+        if len(self._handlers) < MAX_KNOWN_TARGETS:
+            self._handlers[path] = handler
+        return handler
 
-    async def fast_predict(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
-        target = self._targets.get(path)
-        if target is None:  # more distinct paths than are kept
-            match = PREDICT_PATH.fullmatch(path, len(PREFIX) + 1)
-            assert match is not None  # fast_route checked
-            target = _target_of(match)
+    async def _fast_predict(
+        self, target: Target, path: str, headers: Mapping[str, str], body: bytes
+    ) -> bytes:
         return await self._predict(target, body)
 
     async def _predict(self, target: Target, body: bytes) -> bytes:

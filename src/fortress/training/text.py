@@ -14,6 +14,7 @@ import numpy as np
 from fortress.catalog.spec import TEXT_INPUT, ModelSpec
 from fortress.training.model import ONNX_ML_OPSET, TrainResult, keep_only_probabilities
 from fortress.training.onnx_rewrite import replace_l2_normalizers
+from fortress.training.onnx_tfidf import fuse_tfidf_linear
 
 TEXT_OPSET = 21
 
@@ -28,6 +29,10 @@ class TextModel:
         return np.asarray(self.pipeline.predict_proba(texts), dtype=np.float64)
 
     def to_onnx(self) -> bytes:
+        return bytes(self.export().SerializeToString())
+
+    def export(self, *, fuse: bool = True) -> Any:
+        """The ``onnx.ModelProto``; ``fuse=False``: without the TF-IDF fusion (tests compare both)."""
         import warnings
 
         from skl2onnx import convert_sklearn
@@ -44,8 +49,9 @@ class TextModel:
                 target_opset={"": TEXT_OPSET, "ai.onnx.ml": ONNX_ML_OPSET},
             )
         keep_only_probabilities(model)
-        replace_l2_normalizers(model)
-        return bytes(model.SerializeToString())
+        if not (fuse and fuse_tfidf_linear(model)):  # not fused: at least the L2 rewrite
+            replace_l2_normalizers(model)
+        return model
 
 
 def train_text(

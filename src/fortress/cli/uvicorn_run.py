@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from fortress.cli.common import progress
+from fortress.cli.worker_sockets import WorkerSockets
 from fortress.settings import Settings
 
 
@@ -49,7 +50,27 @@ def run_server(
         uvicorn.run(build_app(), **options)
     else:
         export_to_workers(settings, sections)
-        uvicorn.run(factory, factory=True, workers=workers, **options)
+        _run_workers(uvicorn.Config(factory, factory=True, workers=workers, **options))
+
+
+def _run_workers(config: Any) -> None:
+    """``uvicorn.run``'s multi-worker branch, with a listening socket per worker (``WorkerSockets``)."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    try:
+        sockets = WorkerSockets(config.host, config.port)
+    except OSError as exc:
+        progress(f"cannot listen on {config.host}:{config.port}: {exc}")
+        raise SystemExit(STARTUP_FAILURE) from None
+    progress(f"{config.workers} worker processes listening on http://{config.host}:{sockets.port}")
+    try:
+        Multiprocess(config, sockets=sockets).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def process_count(workers: int) -> int:

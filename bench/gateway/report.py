@@ -181,8 +181,9 @@ def _accept_lines(many: ManyConnections) -> list[str]:
     full, samples = many.full_samples
     if many.peak_accept_queue is not None:
         lines.append(
-            f"- its accept queue peaked at {many.peak_accept_queue:,} waiting connections (limit "
-            f"{many.limits.backlog}) and was full in {full} of {samples} samples"
+            f"- its fullest accept queue (one per worker process) peaked at {many.peak_accept_queue:,} "
+            f"waiting connections (limit {many.limits.backlog} each) and was full in {full} of "
+            f"{samples} samples"
         )
     if many.listen_overflows is not None:
         lines.append(

@@ -90,17 +90,19 @@ def listen_overflows() -> int | None:
 
 
 def accept_queue(port: int) -> int | None:
-    """Connections waiting in the accept queue of the socket listening on 127.0.0.1:``port``."""
+    """Connections waiting in the fullest accept queue of the sockets listening on 127.0.0.1:``port``
+    (a multi-worker server listens on one socket per worker, each with its own queue and limit)."""
     try:
         lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
     except OSError:
         return None
     local = f"0100007F:{port:04X}"
-    for line in lines:
-        fields = line.split()
-        if fields[1] == local and fields[3] == _LISTEN:
-            return int(fields[4].split(":")[1], 16)  # rx_queue of a listening socket: its accept queue
-    return None
+    queues = [
+        int(fields[4].split(":")[1], 16)  # rx_queue of a listening socket: its accept queue
+        for fields in (line.split() for line in lines)
+        if fields[1] == local and fields[3] == _LISTEN
+    ]
+    return max(queues) if queues else None
 
 
 def open_fds(pgid: int) -> int | None:

@@ -1,6 +1,7 @@
 """The floor (a): uvicorn + one raw Starlette route running the twelve models one after another.
 
-Run by the benchmark as ``uvicorn --factory bench.gateway.floor_app:create_app`` with
+Run by the benchmark as ``python -m bench.gateway.floor_app --port P --workers N`` (uvicorn, its worker
+processes listening as `fortress up`'s do: one socket each, ``fortress.cli.worker_sockets``) with
 ``BENCH_GATEWAY_MODELS`` naming a folder of ``<name>.onnx`` files and their ``manifest.json`` (see
 ``bench.gateway.export``). It takes the gateway's JSON body, parses it with orjson, encodes each model's
 record with the project's featurizer and runs the ONNX Runtime sessions in turn (one thread each, no
@@ -76,3 +77,28 @@ def create_app() -> Starlette:
 
     routes = [Route("/api/v1/inference", inference, methods=["POST"]), Route("/health", health)]
     return Starlette(routes=routes)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    import uvicorn
+
+    from fortress.cli.uvicorn_run import run_workers
+
+    parser = argparse.ArgumentParser(prog="python -m bench.gateway.floor_app", description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    config = uvicorn.Config(
+        "bench.gateway.floor_app:create_app", factory=True, host="127.0.0.1", port=args.port,
+        workers=args.workers, access_log=False, log_level="warning", backlog=4096,
+    )  # fmt: skip
+    if args.workers > 1:
+        run_workers(config)
+    else:
+        uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -266,7 +266,7 @@ INTRO = [
     "| | server | per request |",
     "|---|---|---|",
     "| (a) | **floor**: uvicorn + one Starlette route (`bench/gateway/floor_app.py`), as many worker "
-    "processes as (b) | `orjson.loads`, "
+    "processes as (b), each on its own listening socket as (b)'s are | `orjson.loads`, "
     "then for each model `encode_records(spec, [record])` and its ONNX Runtime session "
     "(`intra_op_num_threads=1`), one after another; the twelve probability rows as JSON |",
     "| (b) | **`fortress up --no-train`**, local backend (default), default workers (one per CPU core) "

@@ -29,8 +29,7 @@ FORTRESS = PYTHON.with_name("fortress")
 
 
 def floor(ensemble: Ensemble, port: int) -> Target:
-    argv = [str(PYTHON), "-m", "uvicorn", "--factory", "bench.gateway.floor_app:create_app"]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    argv = [str(PYTHON), "-m", "bench.gateway.floor_app", "--port", str(port)]
     argv += ["--workers", str(process_count(0))]  # as many processes as (b) runs by default
 
     def decode(answer: Any) -> list[float]:

@@ -50,10 +50,10 @@ def run_server(
         uvicorn.run(build_app(), **options)
     else:
         export_to_workers(settings, sections)
-        _run_workers(uvicorn.Config(factory, factory=True, workers=workers, **options))
+        run_workers(uvicorn.Config(factory, factory=True, workers=workers, **options))
 
 
-def _run_workers(config: Any) -> None:
+def run_workers(config: Any) -> None:
     """``uvicorn.run``'s multi-worker branch, with a listening socket per worker (``WorkerSockets``)."""
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess

@@ -8,13 +8,16 @@ import os
 import signal
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from fortress.cli.common import progress
 from fortress.cli.worker_sockets import WorkerSockets
 from fortress.settings import Settings
+
+if TYPE_CHECKING:
+    from uvicorn import Config
 
 
 def run_server(
@@ -53,7 +56,7 @@ def run_server(
         run_workers(uvicorn.Config(factory, factory=True, workers=workers, **options))
 
 
-def run_workers(config: Any) -> None:
+def run_workers(config: Config) -> None:
     """``uvicorn.run``'s multi-worker branch, with a listening socket per worker (``WorkerSockets``)."""
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess

@@ -4,8 +4,9 @@ uvicorn's multi-worker mode binds one socket and shares it with every worker. Wh
 first accepts every connection waiting at that moment, so a burst of new connections lands on one
 worker: measured with 2 workers and wrk's 16 connections, splits of 16/0 and 14/2 (the busy worker
 answered at half the machine's rate while the other core idled). With one socket per worker in one
-SO_REUSEPORT group, the kernel spreads connections over the workers' accept queues by a hash of each
-connection's addresses (8/8, 7/9, 11/5, 8/8, 8/8 measured).
+SO_REUSEPORT group, Linux spreads connections over the workers' accept queues by a hash of each
+connection's addresses (8/8, 7/9, 11/5, 8/8, 8/8 measured). (Other kernels' SO_REUSEPORT does not
+balance this way; Fortress servers run on Linux.)
 
 ``WorkerSockets`` is the list uvicorn hands to each worker process. The parent holds one bound socket
 that never listens: it reserves the port (a taken port fails before any worker starts; port 0 becomes

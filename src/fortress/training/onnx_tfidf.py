@@ -65,6 +65,7 @@ def fuse_tfidf_linear(model: Any) -> bool:
     del graph.node[:]
     graph.node.extend(nodes)
     used = {name for node in graph.node for name in node.input}
+    used |= {value.name for value in (*graph.input, *graph.output)}
     kept = [i for i in graph.initializer if i.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-_TINY = np.finfo(np.float32).tiny
+TINY = np.finfo(np.float32).tiny
+"""The smallest normal float32: the clamp of an L2 norm (a zero row stays zero, as in scikit-learn)."""
 
 
 def replace_l2_normalizers(model: Any) -> int:
@@ -25,7 +26,7 @@ def replace_l2_normalizers(model: Any) -> int:
     rewritten: list[Any] = []
     count = 0
     for node in nodes:
-        norm = next((a.s for a in node.attribute if a.name == "norm"), b"")
+        norm = node_attribute(node, "norm")
         if node.op_type != "Normalizer" or node.domain != "ai.onnx.ml" or norm != b"L2":
             rewritten.append(node)
             continue
@@ -35,7 +36,7 @@ def replace_l2_normalizers(model: Any) -> int:
         graph.initializer.extend(
             [
                 numpy_helper.from_array(np.array([1], dtype=np.int64), axes),
-                numpy_helper.from_array(np.array(_TINY, dtype=np.float32), tiny),
+                numpy_helper.from_array(np.array(TINY, dtype=np.float32), tiny),
             ]
         )
         rewritten += [
@@ -47,3 +48,13 @@ def replace_l2_normalizers(model: Any) -> int:
         del graph.node[:]
         graph.node.extend(rewritten)
     return count
+
+
+def node_attribute(node: Any, name: str) -> Any:
+    """The value of ``node``'s attribute ``name`` (an ``onnx.NodeProto``), or ``None``."""
+    from onnx import helper
+
+    for attribute in node.attribute:
+        if attribute.name == name:
+            return helper.get_attribute_value(attribute)
+    return None

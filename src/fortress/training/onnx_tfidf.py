@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-_TINY = np.finfo(np.float32).tiny
+from fortress.training.onnx_rewrite import TINY, node_attribute
+
 GEMV_SCORES = 4
 """Up to this many scores, one ``Gemm`` per score (~4 µs each); beyond, one ``MatMul`` (~30 µs)."""
 _TAG = "fused_tfidf"
@@ -50,7 +51,7 @@ def fuse_tfidf_linear(model: Any) -> bool:
     from onnx import helper
 
     _set(chain.tfidf, helper.make_attribute("mode", "TFIDF"))
-    pool_to_column = np.asarray(_get(chain.tfidf, "ngram_indexes"), dtype=np.int64)
+    pool_to_column = np.asarray(node_attribute(chain.tfidf, "ngram_indexes"), dtype=np.int64)
     _set(chain.tfidf, helper.make_attribute("weights", chain.idf[pool_to_column].tolist()))
     scores = chain.weights.shape[0]
     eye = np.eye(scores, dtype=np.float32).ravel().tolist()
@@ -83,18 +84,18 @@ def _find(graph: Any) -> _Chain | None:
     inits = {i.name: i for i in graph.initializer}
     linear = next((n for n in graph.node if n.op_type == "LinearClassifier"), None)
     norm = by_output.get(linear.input[0]) if linear is not None else None
-    if norm is None or norm.op_type != "Normalizer" or _get(norm, "norm") != b"L2":
+    if norm is None or norm.op_type != "Normalizer" or node_attribute(norm, "norm") != b"L2":
         return None
     mul = by_output.get(norm.input[0])
     if mul is None or mul.op_type != "Mul" or mul.input[1] not in inits:
         return None
     tfidf = by_output.get(mul.input[0])
-    if tfidf is None or tfidf.op_type != "TfIdfVectorizer" or _get(tfidf, "mode") != b"TF":
+    if tfidf is None or tfidf.op_type != "TfIdfVectorizer" or node_attribute(tfidf, "mode") != b"TF":
         return None
     if any(uses.get(n.output[0], 0) != 1 for n in (tfidf, mul, norm)):
         return None  # an intermediate row feeds something else too
     idf = numpy_helper.to_array(inits[mul.input[1]]).astype(np.float32).ravel()
-    coefficients = np.asarray(_get(linear, "coefficients"), dtype=np.float32)
+    coefficients = np.asarray(node_attribute(linear, "coefficients"), dtype=np.float32)
     if idf.size == 0 or coefficients.size % idf.size:
         return None
     weights = coefficients.reshape(coefficients.size // idf.size, idf.size)
@@ -109,7 +110,7 @@ def _fused(graph: Any, chain: _Chain) -> list[Any]:
     scores, width = chain.weights.shape
     graph.initializer.extend(
         [
-            numpy_helper.from_array(np.array(_TINY, dtype=np.float32), f"{t}_tiny"),
+            numpy_helper.from_array(np.array(TINY, dtype=np.float32), f"{t}_tiny"),
             numpy_helper.from_array(np.ones((1, width), dtype=np.float32), f"{t}_ones"),
         ]
     )
@@ -141,15 +142,6 @@ def _fused(graph: Any, chain: _Chain) -> list[Any]:
         node("Transpose", [f"{t}_safe"], [f"{t}_row_norms"], perm=[1, 0], name=f"{t}_row_norms"),
         node("Div", [f"{t}_dots", f"{t}_row_norms"], [out], name=f"{t}_scores"),
     ]
-
-
-def _get(node: Any, name: str) -> Any:
-    from onnx import helper
-
-    for attribute in node.attribute:
-        if attribute.name == name:
-            return helper.get_attribute_value(attribute)
-    return None
 
 
 def _set(node: Any, attribute: Any) -> None:

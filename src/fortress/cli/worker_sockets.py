@@ -37,18 +37,16 @@ def _reuseport_socket(family: int, address: tuple[Any, ...]) -> socket.socket:
 class WorkerSockets(list[socket.socket]):
     def __init__(self, host: str, port: int) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        reserved = _reuseport_socket(family, (host, port))
-        super().__init__([reserved])
-        self.family = family
-        self.address: tuple[Any, ...] = reserved.getsockname()
+        super().__init__([_reuseport_socket(family, (host, port))])
 
     @property
     def port(self) -> int:
-        return int(self.address[1])
+        return int(self[0].getsockname()[1])
 
     def __reduce__(self) -> tuple[Any, ...]:
         """In a worker process: a list holding that worker's own socket on the same address."""
-        return _for_worker, (self.family, self.address)
+        reserved = self[0]
+        return _for_worker, (reserved.family, reserved.getsockname())
 
 
 def _for_worker(family: int, address: tuple[Any, ...]) -> list[socket.socket]:

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import itertools
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -208,8 +209,13 @@ def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
     rss = asyncio.run(main())
     assert all(ref() is None for ref in retired), "an unloaded model version is still referenced"
     # Readings swing by up to about one model from one cycle to the next (freed memory goes back to the
-    # OS or stays in the allocator's arenas), so compare the lowest readings of two windows 20 cycles
-    # apart, after the first cycles warmed the arenas: a leak raises that floor cycle after cycle.
-    growth = min(rss[24:30]) - min(rss[4:10])
+    # OS or stays in the allocator's arenas), and the allocator's heap grows in a few jumps of about a
+    # model each (CI saw three: +5.3 MB over 20 cycles with every retired version freed). A leak instead
+    # raises the readings cycle after cycle: the typical (median) step, after the first cycles warmed
+    # the arenas, stays well under a model, and the floor of the readings (lowest of two windows 20
+    # cycles apart) rises by less than three models, where a leak of one model per cycle adds twenty.
     steps = [b - a for a, b in itertools.pairwise(rss[4:])]
-    assert growth < size, f"RSS grew {growth} bytes over 20 cycles; the model is {size} bytes; steps {steps}"
+    detail = f"the model is {size} bytes; steps {steps}"
+    assert statistics.median(steps) < size / 4, f"RSS rises cycle after cycle; {detail}"
+    growth = min(rss[24:30]) - min(rss[4:10])
+    assert growth < 3 * size, f"RSS grew {growth} bytes over 20 cycles; {detail}"

@@ -82,6 +82,7 @@ class ModelBackend(Protocol):
 
     def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
         """Queue the call now without awaiting it (a backend whose calls queue in this process), raising
-        what ``predict`` would raise before running; ``None``: this backend answers through ``predict``."""
+        what ``predict`` would raise before running; ``None``: this backend answers through ``predict``.
+        ``feeds`` come from ``catalog.encode`` (finite values), as the gateway's always do."""
 
     def status(self) -> BackendStatus: ...

@@ -48,7 +48,7 @@ class LocalBackend:
         if not self._grouped:
             return None
         model, future = self.runtime.submit_grouped(
-            name, feeds, label=None if route == DEFAULT_ROUTE else route
+            name, feeds, label=None if route == DEFAULT_ROUTE else route, encoded=True
         )
         return Submitted(model.name, model.version, future)
 

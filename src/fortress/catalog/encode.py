@@ -103,7 +103,9 @@ def _encode_tensor(
         return np.asarray(texts, dtype=object).reshape(len(records), 1)
     name = tensor.fields[0]
     arrays = [_tensor(group, name, _field(spec, r, name), tensor.shape) for r in records]
-    return np.stack(arrays).astype(np.float32) if arrays else np.zeros((0, *tensor.shape), np.float32)
+    if len(arrays) == 1:
+        return arrays[0].reshape(1, *tensor.shape)  # a view: no copy
+    return np.stack(arrays) if arrays else np.zeros((0, *tensor.shape), np.float32)
 
 
 def _plain_numbers(fields: tuple[str, ...], records: Sequence[Mapping[str, Any]]) -> np.ndarray | None:

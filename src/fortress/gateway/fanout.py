@@ -78,8 +78,7 @@ class FanOut:
         self, queued: list[tuple[int, ModelCall, Submitted]], plan: Plan, served: Mapping[str, Routed]
     ) -> list[tuple[int, Outcome]]:
         started = time.perf_counter()
-        timeout = self.settings.model_timeout_s
-        done, _ = await asyncio.wait([q.future for _, _, q in queued], timeout=timeout)
+        done = await _wait_all([q.future for _, _, q in queued], self.settings.model_timeout_s)
         elapsed = time.perf_counter() - started
         out: list[tuple[int, Outcome]] = []
         retries: list[tuple[int, Coroutine[Any, Any, Outcome]]] = []
@@ -160,3 +159,15 @@ class FanOut:
         metrics.error.inc()
         metrics.availability.set(0)
         return reason
+
+
+async def _wait_all(futures: list[asyncio.Future[Any]], timeout: float) -> set[asyncio.Future[Any]]:
+    """The futures done within ``timeout``. Calls queued together usually finish in the same job, so
+    the last one is awaited alone first; only those still running after it are waited for."""
+    deadline = time.perf_counter() + timeout
+    await asyncio.wait(futures[-1:], timeout=timeout)
+    rest = [f for f in futures if not f.done()]
+    left = deadline - time.perf_counter()
+    if rest and left > 0:
+        await asyncio.wait(rest, timeout=left)
+    return {f for f in futures if f.done()}

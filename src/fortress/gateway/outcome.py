@@ -23,37 +23,58 @@ class Outcome:
     confidence: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    malicious: tuple[int, ...]
+    """Indexes of the malicious labels."""
+    mask: np.ndarray
+    """float32 1/0 per label: probabilities @ mask = risk of each record."""
+
+
 class Summarizer:
-    """Probabilities -> label, risk and confidence of the riskiest record. Masks are built once per spec."""
+    """Probabilities -> label, risk and confidence of the riskiest record. Label facts are built once
+    per spec; a one-record answer (the common case) is read as one Python row, with no numpy calls."""
 
     def __init__(self) -> None:
-        self._masks: dict[tuple[tuple[str, ...], frozenset[str]], np.ndarray] = {}
+        self._labels: dict[tuple[tuple[str, ...], frozenset[str]], _Labels] = {}
+
+    def _of(self, spec: ModelSpec) -> _Labels:
+        key = (spec.labels, spec.malicious_labels)
+        found = self._labels.get(key)
+        if found is None:
+            mask = spec.malicious_mask
+            found = _Labels(tuple(i for i, bad in enumerate(mask) if bad), np.asarray(mask, dtype=np.float32))
+            self._labels[key] = found
+        return found
 
     def prediction(
         self, spec: ModelSpec, answer: ModelAnswer, route: str, fallback_for: str | None
     ) -> tuple[dict[str, Any], float, float]:
-        key = (spec.labels, spec.malicious_labels)
-        mask = self._masks.get(key)
-        if mask is None:
-            mask = self._masks[key] = np.asarray(spec.malicious_mask, dtype=np.float32)
+        labels = self._of(spec)
         probs = answer.probabilities
-        risks = probs @ mask
-        rows = probs.shape[0]
-        best = int(risks.argmax()) if rows > 1 else 0
-        row: list[float] = probs[best].tolist()
-        top = max(range(len(row)), key=row.__getitem__)
-        risk = min(1.0, max(0.0, float(risks[best])))
-        confidence = row[top]
+        rows = len(probs)
+        record_risks: list[float] | None = None
+        if rows == 1:
+            row: list[float] = probs[0].tolist()
+            raw_risk = sum([row[i] for i in labels.malicious])
+        else:
+            risks = probs @ labels.mask
+            best = int(risks.argmax())
+            row = probs[best].tolist()
+            raw_risk = float(risks[best])
+            record_risks = risks.tolist()
+        confidence = max(row)
+        risk = min(1.0, max(0.0, raw_risk))
         prediction = {
             "model": answer.model,
             "version": answer.version,
             "route": route,
-            "label": spec.labels[top],
+            "label": spec.labels[row.index(confidence)],
             "probabilities": dict(zip(spec.labels, row, strict=True)),
             "risk": risk,
             "confidence": confidence,
             "records": rows,
-            "record_risks": risks.tolist() if rows > 1 else None,
+            "record_risks": record_risks,
             "fallback_for": fallback_for,
         }
         return prediction, risk, confidence

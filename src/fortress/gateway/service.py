@@ -7,8 +7,9 @@ requests and a caller id, and gets the response body (JSON bytes) back.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,6 +58,9 @@ class EnsembleService:
         self._store_groups = sorted({s.feature_group for s in expected.values()} & set(STORE_GROUPS))
         """The served models' feature groups that a feature store can fill."""
         self._known = Known.of(self._groups, {})
+        self._event_prefix = os.urandom(8).hex()
+        self._event_numbers = itertools.count(1)
+        """Event ids: 32 hex digits, a random prefix per service and a counter (no syscall per event)."""
 
     # ---- planning -------------------------------------------------------------------------
     def view(self) -> tuple[Mapping[str, Routed], Known]:
@@ -168,7 +172,7 @@ class EnsembleService:
         request = plan.request
         self.events.emit(
             AuditEvent(
-                event_id=uuid.uuid4().hex,
+                event_id=f"{self._event_prefix}{next(self._event_numbers):016x}",
                 timestamp=time.time(),
                 investigation_id=request.investigation_id,
                 caller=caller,

@@ -128,12 +128,19 @@ class ModelRuntime:
         return model, await future
 
     def submit_grouped(
-        self, name: str, feeds: dict[str, np.ndarray], version: int | None = None, label: str | None = None
+        self,
+        name: str,
+        feeds: dict[str, np.ndarray],
+        version: int | None = None,
+        label: str | None = None,
+        *,
+        encoded: bool = False,
     ) -> tuple[LoadedModel, asyncio.Future[np.ndarray]]:
         """Queue a call on the grouped dispatcher now; the future gets its rows' probabilities.
-        Raises at once for an unknown model or version, bad tensors or a full queue."""
+        Raises at once for an unknown model or version, bad tensors or a full queue. ``encoded``: the
+        feeds come from ``catalog.encode`` (their values are not checked for NaN again)."""
         served = self.resolve(name, version, label)
-        served.model.check(feeds)
+        served.model.check(feeds, values_checked=encoded)
         return served.model, self._group.submit(served.model, feeds)
 
     @property

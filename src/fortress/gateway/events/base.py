@@ -14,7 +14,8 @@ class AuditEvent:
     """One inference as the audit trail sees it. It names the caller, never a credential."""
 
     event_id: str
-    """uuid4 hex, made by the caller; unique per event."""
+    """32 hex digits, made by the caller; unique per event (the gateway: a random 64-bit prefix per
+    process and a counter)."""
     timestamp: float
     """Unix seconds when the answer was produced."""
     investigation_id: str

@@ -18,7 +18,7 @@ from fortress.gateway.http_errors import any_error_response, fortress_error, htt
 from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.request_metrics import RequestMetrics, record_request
 from fortress.gateway.schema import BatchRequest, InferenceRequest
-from fortress.server.fast_path import FastPost, Handler
+from fortress.server.fast_path import Handler, serve_in_front
 from fortress.server.limits import BodyLimit
 
 
@@ -50,10 +50,9 @@ def create_app(platform: GatewayPlatform) -> FastAPI:
     metrics = platform.service.metrics
     app.add_middleware(RequestMetrics, metrics=metrics, endpoints=paths)
     fast: dict[str, Handler] = {INFERENCE: endpoints.investigation, INFERENCE_BATCH: endpoints.investigations}
-    app.add_middleware(
-        FastPost, route=fast.get, on_error=any_error_response, max_body_bytes=max_body_bytes,
-        observe=partial(record_request, metrics),
-    )  # fmt: skip
+    serve_in_front(
+        app, fast.get, any_error_response, max_body_bytes, observe=partial(record_request, metrics)
+    )
     app.include_router(router)
     app.state.platform = platform
     _document_request_bodies(app)

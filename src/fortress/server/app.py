@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute
 from fortress.process import freeze_startup_objects
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.errors import any_error_response, http_error, internal_error
-from fortress.server.fast_path import FastPost
+from fortress.server.fast_path import serve_in_front
 from fortress.server.health import ops_routes
 from fortress.server.limits import BodyLimit
 from fortress.server.settings import ServerSettings
@@ -50,18 +50,14 @@ def create_app(
         *_v2_routes(runtime),
         *ops_routes(runtime, metrics_registry),
     ]
-    fast = Middleware(
-        FastPost,
-        route=tfserving.fast_route,
-        on_error=any_error_response,
-        max_body_bytes=settings.max_body_bytes,
-    )
-    return Starlette(
+    app = Starlette(
         routes=routes,
-        middleware=[fast, Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
         lifespan=_lifespan(runtime, settings, freeze_gc),
     )
+    serve_in_front(app, tfserving.fast_route, any_error_response, settings.max_body_bytes)
+    return app
 
 
 def _optional(module: str, attribute: str) -> Any | None:

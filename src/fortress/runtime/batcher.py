@@ -39,8 +39,9 @@ class Pending:
     future: asyncio.Future[np.ndarray]
 
 
-class _Histograms:
-    """This version's histogram children, looked up once (not per call)."""
+class BatchHistograms:
+    """A version's batch histogram children, looked up once (not per call); the grouped dispatcher
+    (``runtime/group.py``) records its model calls on the same ones."""
 
     __slots__ = ("compute", "queue", "rows")
 
@@ -69,7 +70,7 @@ class DynamicBatcher:
         self._executor = executor
         self._metrics = metrics
         self._labels = (name, str(version))
-        self._hist = None if metrics is None else _Histograms(metrics, self._labels)
+        self._hist = None if metrics is None else BatchHistograms(metrics, self._labels)
         self._queue: deque[Pending] = deque()
         self._queued_rows = 0
         self._inflight = 0
@@ -182,6 +183,11 @@ class DynamicBatcher:
                 self._hist.compute.observe((time.perf_counter_ns() - started) / 1e9)
                 self._hist.rows.observe(rows)
                 self._hist.queue.observe(0.0)
+
+    @property
+    def histograms(self) -> BatchHistograms | None:
+        """This version's batch histograms (``None`` without metrics)."""
+        return self._hist
 
     def _reject(self, reason: str) -> None:
         if self._metrics:

@@ -11,12 +11,13 @@ next requests meanwhile). Each caller gets exactly its rows back; a failing mode
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from fortress.runtime.batcher import concat_feeds
+from fortress.runtime.batcher import BatchHistograms, concat_feeds
 from fortress.runtime.errors import Overloaded
 from fortress.runtime.session import LoadedModel
 
@@ -26,12 +27,23 @@ class _Waiting:
     feeds: dict[str, np.ndarray]
     rows: int
     future: asyncio.Future[np.ndarray]
+    queued_ns: int
 
 
 @dataclass(slots=True, eq=False)
 class _Group:
     model: LoadedModel
+    histograms: BatchHistograms | None
     waiting: list[_Waiting] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class _Done:
+    """A group's model call, as the compute thread leaves it."""
+
+    outcome: np.ndarray | Exception
+    started_ns: int
+    seconds: float
 
 
 class GroupDispatcher:
@@ -46,8 +58,14 @@ class GroupDispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def submit(self, model: LoadedModel, feeds: dict[str, np.ndarray]) -> asyncio.Future[np.ndarray]:
-        """Queue validated ``feeds`` for ``model``; the future gets exactly these rows' outputs."""
+    def submit(
+        self,
+        model: LoadedModel,
+        feeds: dict[str, np.ndarray],
+        histograms: BatchHistograms | None = None,
+    ) -> asyncio.Future[np.ndarray]:
+        """Queue validated ``feeds`` for ``model``; the future gets exactly these rows' outputs.
+        ``histograms``: where the model call that takes them records its rows, compute and queue time."""
         rows = len(next(iter(feeds.values())))
         if self._pending_rows + rows > self._max_queue_rows:
             raise Overloaded(f"{model.name}: {self._pending_rows} rows waiting for the compute pool")
@@ -55,8 +73,8 @@ class GroupDispatcher:
         future: asyncio.Future[np.ndarray] = loop.create_future()
         group = self._pending.get(id(model))
         if group is None:
-            group = self._pending[id(model)] = _Group(model)
-        group.waiting.append(_Waiting(feeds, rows, future))
+            group = self._pending[id(model)] = _Group(model, histograms)
+        group.waiting.append(_Waiting(feeds, rows, future, time.perf_counter_ns()))
         self._pending_rows += rows
         self._idle.clear()
         if not self._scheduled and len(self._inflight) < self._max_inflight:
@@ -84,15 +102,18 @@ class GroupDispatcher:
         done.add_done_callback(lambda f: self._finish(job, groups, f))
 
     def _finish(
-        self, job: dict[int, _Group], groups: list[_Group], done: asyncio.Future[list[np.ndarray | Exception]]
+        self, job: dict[int, _Group], groups: list[_Group], done: asyncio.Future[list[_Done]]
     ) -> None:
         self._inflight = [j for j in self._inflight if j is not job]  # identity: jobs hold arrays
-        outcomes: list[np.ndarray | Exception]
+        calls: list[_Done]
         try:
-            outcomes = done.result()
+            calls = done.result()
         except Exception as exc:  # the job itself broke (executor shut down): every caller hears it
-            outcomes = [exc] * len(groups)
-        for group, outcome in zip(groups, outcomes, strict=True):
+            calls = [_Done(exc, 0, 0.0)] * len(groups)
+        for group, call in zip(groups, calls, strict=True):
+            outcome = call.outcome
+            if group.histograms is not None and call.started_ns:
+                _observe(group, call)
             offset = 0
             for w in group.waiting:
                 if not w.future.done():
@@ -110,12 +131,25 @@ class GroupDispatcher:
             self._idle.clear()
 
 
-def _compute(groups: list[_Group]) -> list[np.ndarray | Exception]:
+def _compute(groups: list[_Group]) -> list[_Done]:
     """In a pool thread: each model version once, on the rows of all its callers."""
-    outcomes: list[np.ndarray | Exception] = []
+    calls: list[_Done] = []
     for group in groups:
+        started = time.perf_counter_ns()
+        outcome: np.ndarray | Exception
         try:
-            outcomes.append(group.model.run(concat_feeds([w.feeds for w in group.waiting])))
+            outcome = group.model.run(concat_feeds([w.feeds for w in group.waiting]))
         except Exception as exc:  # one model failing fails its callers only
-            outcomes.append(exc)
-    return outcomes
+            outcome = exc
+        calls.append(_Done(outcome, started, (time.perf_counter_ns() - started) / 1e9))
+    return calls
+
+
+def _observe(group: _Group, call: _Done) -> None:
+    """On the event loop (the histograms are lock-free): the call's rows, compute and queue time."""
+    histograms = group.histograms
+    assert histograms is not None
+    histograms.compute.observe(call.seconds)
+    histograms.rows.observe(sum(w.rows for w in group.waiting))
+    for w in group.waiting:
+        histograms.queue.observe(max(0, call.started_ns - w.queued_ns) / 1e9)

@@ -141,7 +141,7 @@ class ModelRuntime:
         feeds come from ``catalog.encode`` (their values are not checked for NaN again)."""
         served = self.resolve(name, version, label)
         served.model.check(feeds, values_checked=encoded)
-        return served.model, self._group.submit(served.model, feeds)
+        return served.model, self._group.submit(served.model, feeds, served.batcher.histograms)
 
     @property
     def ready(self) -> bool:

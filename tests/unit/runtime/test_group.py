@@ -105,3 +105,38 @@ def test_an_over_full_queue_is_an_overload_and_unloading_waits_for_use(
             assert (await first).shape == (8, 2)
 
     asyncio.run(main())
+
+
+def test_each_model_call_of_a_job_is_recorded_in_its_versions_batch_histograms(
+    models: tuple[LoadedModel, LoadedModel],
+) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from fortress.monitoring.runtime_metrics import RuntimeMetrics
+    from fortress.runtime.batcher import BatchHistograms
+
+    registry = CollectorRegistry()
+    metrics = RuntimeMetrics(registry)
+    first, second = models
+    histograms = {m.version: BatchHistograms(metrics, (m.name, str(m.version))) for m in (first, second)}
+    rng = np.random.default_rng(3)
+
+    async def main() -> None:
+        with ThreadPoolExecutor(1) as pool:
+            dispatcher = GroupDispatcher(pool, max_inflight=1)
+            futures = [dispatcher.submit(first, _feeds(rng, 3), histograms[first.version]) for _ in range(2)]
+            futures.append(dispatcher.submit(second, _feeds(rng, 5), histograms[second.version]))
+            await asyncio.wait_for(asyncio.gather(*futures), 10)  # one job: two model calls
+
+    asyncio.run(main())
+
+    def sample(name: str, version: int) -> float:
+        value = registry.get_sample_value(name, {"model": first.name, "version": str(version)})
+        return -1.0 if value is None else value
+
+    assert sample("fortress_batch_rows_count", first.version) == 1  # one call for both callers...
+    assert sample("fortress_batch_rows_sum", first.version) == 6  # ...on their 3 + 3 rows
+    assert sample("fortress_batch_rows_sum", second.version) == 5
+    assert sample("fortress_batch_queue_seconds_count", first.version) == 2  # one wait per caller
+    assert sample("fortress_batch_compute_seconds_count", second.version) == 1
+    assert sample("fortress_batch_compute_seconds_sum", first.version) > 0

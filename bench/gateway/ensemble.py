@@ -34,6 +34,8 @@ class Ensemble:
     """The investigation with ``cache_enabled: false``: every request runs all twelve models."""
     cached_body: bytes
     """The same with ``cache_enabled: true`` (after the first request, the gateway's cache answers)."""
+    binary_body: bytes
+    """``body`` with the image as ``{"b64": ...}`` (float32 bytes) instead of 3,072 JSON numbers."""
     expected: list[float]
     """ONNX Runtime's probabilities for the body, model by model (sorted names), label by label."""
     floor_us: float
@@ -64,11 +66,14 @@ def _export(home: Path, out: Path, progress: Callable[[str], None]) -> dict[str,
     return manifest
 
 
-def _body(names: list[str], cache_enabled: bool) -> bytes:
+def _body(names: list[str], cache_enabled: bool, binary: bool = False) -> bytes:
     from fortress.catalog import get_spec
-    from fortress.gateway.example import example_investigation
+    from fortress.gateway.example import example_investigation, with_binary_tensors
 
-    body = example_investigation([get_spec(n) for n in names], INVESTIGATION_ID)
+    specs = [get_spec(n) for n in names]
+    body = example_investigation(specs, INVESTIGATION_ID)
+    if binary:
+        body = with_binary_tensors(body, specs)
     return orjson.dumps({**body, "cache_enabled": cache_enabled})
 
 
@@ -108,6 +113,7 @@ def prepare(
         labels={n: list(manifest[n]["labels"]) for n in names},
         body=body,
         cached_body=_body(names, cache_enabled=True),
+        binary_body=_body(names, cache_enabled=False, binary=True),
         expected=[p for n in names for p in per_model[n]],
         floor_us=cost,
     )

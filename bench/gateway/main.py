@@ -46,7 +46,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="measurements of each point (best kept)")
     parser.add_argument("--timeout", type=float, default=30.0, help="wrk's per-request timeout, seconds")
     parser.add_argument(
-        "--no-extras", action="store_true", help="skip (c) with long timeouts and the cache row"
+        "--no-extras", action="store_true", help="skip (c) with long timeouts and the cache and base64 rows"
     )
     parser.add_argument("--c10k-connections", type=int, default=10_000, help="connections of that test")
     parser.add_argument(
@@ -84,8 +84,8 @@ def _jobs(ensemble: Ensemble, work: Path, serve: Server | None, plan: LoadPlan, 
             target = targets.remote(ensemble, free_port(), serve.base_url, work, patient=patient)
             jobs.append(Job(target, plan.concurrencies, companions=(serve.pid,)))
     if extras:
-        cached = targets.local(ensemble, free_port(), work, cached=True)
-        jobs.append(Job(cached, (TARGET_CONCURRENCY,), extra=True))
+        for extra in (targets.local_cached, targets.local_binary):
+            jobs.append(Job(extra(ensemble, free_port(), work), (TARGET_CONCURRENCY,), extra=True))
     return jobs
 
 

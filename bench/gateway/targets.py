@@ -71,7 +71,7 @@ def gateway(
     key: str,
     label: str,
     settings: Mapping[str, str] | None = None,
-    cached: bool = False,
+    body: bytes | None = None,
     variant: str = "",
 ) -> Target:
     """`fortress up --no-train` on the benchmark's registry, auth and rate limit off, audit events to a
@@ -91,18 +91,30 @@ def gateway(
         port=port,
         ready_path="/health/ready",
         predict_path=INFERENCE,
-        body=ensemble.cached_body if cached else ensemble.body,
+        body=ensemble.body if body is None else body,
         decode=_gateway_decode(ensemble),
         variant=variant,
         marker=DEGRADED,
     )
 
 
-def local(ensemble: Ensemble, port: int, work: Path, cached: bool = False) -> Target:
-    label = "(b) fortress up, local backend (in-process ONNX Runtime)"
-    if cached:
-        return gateway(ensemble, port, work, key="local-cache", label=f"{label}, cache on", cached=True)
-    return gateway(ensemble, port, work, key="local", label=label)
+LOCAL = "(b) fortress up, local backend (in-process ONNX Runtime)"
+
+
+def local(ensemble: Ensemble, port: int, work: Path) -> Target:
+    return gateway(ensemble, port, work, key="local", label=LOCAL)
+
+
+def local_cached(ensemble: Ensemble, port: int, work: Path) -> Target:
+    """(b) answering from its result cache (``cache_enabled: true``)."""
+    label = f"{LOCAL}, cache on"
+    return gateway(ensemble, port, work, key="local-cache", label=label, body=ensemble.cached_body)
+
+
+def local_binary(ensemble: Ensemble, port: int, work: Path) -> Target:
+    """(b) sent the same investigation with the image as base64 float32 (``{"b64": ...}``)."""
+    label = f"{LOCAL}, image as base64 float32"
+    return gateway(ensemble, port, work, key="local-b64", label=label, body=ensemble.binary_body)
 
 
 def remote(ensemble: Ensemble, port: int, serve_url: str, work: Path, patient: bool = False) -> Target:

@@ -6,12 +6,13 @@ send the same file, so the printed instructions are known to work.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from fortress.catalog.spec import ModelSpec
+from fortress.catalog.spec import FieldKind, ModelSpec
 
 
 def _plain(value: Any) -> Any:
@@ -35,3 +36,23 @@ def example_investigation(
         for name in spec.field_names:
             record[name] = _plain(frame[name].iloc[0])
     return {"investigation_id": investigation_id, "features": dict(sorted(features.items()))}
+
+
+def binary_tensor(values: Any) -> dict[str, str]:
+    """A tensor field in the compact form the gateway accepts: ``{"b64": ...}``, its values as
+    little-endian float32 in C order (docs/GATEWAY.md)."""
+    raw = np.ascontiguousarray(values, dtype="<f4").tobytes()
+    return {"b64": base64.b64encode(raw).decode("ascii")}
+
+
+def with_binary_tensors(investigation: dict[str, Any], specs: Iterable[ModelSpec]) -> dict[str, Any]:
+    """``investigation`` with every tensor field (an image's pixels) as ``binary_tensor``."""
+    tensors = {(s.feature_group, f.name) for s in specs for f in s.fields if f.kind is FieldKind.TENSOR}
+    features: dict[str, Any] = {}
+    for group, value in investigation["features"].items():
+        records = [value] if isinstance(value, dict) else value
+        converted = [
+            {k: binary_tensor(v) if (group, k) in tensors else v for k, v in r.items()} for r in records
+        ]
+        features[group] = converted[0] if isinstance(value, dict) else converted
+    return {**investigation, "features": features}

@@ -25,7 +25,10 @@ class InferenceRequest(BaseModel):
     )
     features: dict[str, Record | list[Record]] = Field(
         min_length=1,
-        description="Feature group name (see GET /api/v1/models) -> one record or a list of records.",
+        description=(
+            "Feature group name (see GET /api/v1/models) -> one record or a list of records. A tensor"
+            ' field takes nested numbers or {"b64": base64 of its float32 values, little-endian, C order}.'
+        ),
     )
     entities: dict[str, str] = Field(
         default_factory=dict,

@@ -97,3 +97,43 @@ def test_values_the_fast_path_cannot_take_get_the_field_by_field_message(value: 
     record["duration"] = value
     with pytest.raises(InvalidInput, match=rf"network_flow\.duration: .*{message}"):
         encode_records(spec, [record])
+
+
+def test_an_image_sent_as_base64_float32_encodes_as_its_json_numbers_do() -> None:
+    import base64
+
+    spec = get_spec("image_analyzer")
+    pixels = np.random.default_rng(5).random((3, 32, 32), dtype=np.float32)
+    binary = {"pixels": {"b64": base64.b64encode(pixels.astype("<f4").tobytes()).decode()}}
+    as_numbers = encode_records(spec, [{"pixels": pixels.tolist()}] * 2)
+    as_binary = encode_records(spec, [binary, binary])
+    assert as_binary.keys() == as_numbers.keys()
+    for name, tensor in as_numbers.items():
+        assert as_binary[name].dtype == np.float32
+        np.testing.assert_array_equal(as_binary[name], tensor)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"b64": "not base64!"}, "not valid base64"),
+        ({"b64": "AAAA"}, r"holds 3 bytes; shape \[3, 32, 32\] needs 12288"),
+        ({"b64": "AAAA", "dtype": "float32"}, "a binary tensor is"),
+        ({"data": "AAAA"}, "a binary tensor is"),
+        ({"b64": 7}, "a binary tensor is"),
+    ],
+)
+def test_bad_binary_tensors_name_group_field_and_reason(value: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput, match=rf"image\.pixels: .*{message}"):
+        encode_records(get_spec("image_analyzer"), [{"pixels": value}])
+
+
+def test_a_binary_tensor_with_nan_is_refused() -> None:
+    import base64
+
+    pixels = np.zeros((3, 32, 32), dtype="<f4")
+    pixels[1, 2, 3] = np.nan
+    with pytest.raises(InvalidInput, match=r"image\.pixels: values must be finite"):
+        encode_records(
+            get_spec("image_analyzer"), [{"pixels": {"b64": base64.b64encode(pixels.tobytes()).decode()}}]
+        )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -49,6 +49,16 @@ class BatchHistograms:
         self.compute = metrics.compute_seconds.labels(*labels)
         self.rows = metrics.batch_rows.labels(*labels)
         self.queue = metrics.queue_seconds.labels(*labels)
+
+    def record(self, seconds: float, started_ns: int, callers: Iterable[tuple[int, int]]) -> None:
+        """One model call: its compute ``seconds``, and per caller ``(rows, queued_ns)``: the rows it
+        added and when it was queued (its wait runs to ``started_ns``)."""
+        self.compute.observe(seconds)
+        total = 0
+        for rows, queued_ns in callers:
+            total += rows
+            self.queue.observe(max(0, started_ns - queued_ns) / 1e9)
+        self.rows.observe(total)
 
 
 class DynamicBatcher:
@@ -261,10 +271,8 @@ class DynamicBatcher:
     def _observe(self, batch: list[Pending], started_ns: int) -> None:
         if self._hist is None:
             return
-        self._hist.compute.observe((time.perf_counter_ns() - started_ns) / 1e9)
-        self._hist.rows.observe(sum(p.rows for p in batch))
-        for p in batch:
-            self._hist.queue.observe((started_ns - p.enqueued_ns) / 1e9)
+        seconds = (time.perf_counter_ns() - started_ns) / 1e9
+        self._hist.record(seconds, started_ns, ((p.rows, p.enqueued_ns) for p in batch))
 
     async def aclose(self) -> None:
         """Stop accepting, let queued and running batches finish, then stop the loop."""

@@ -113,7 +113,8 @@ class GroupDispatcher:
         for group, call in zip(groups, calls, strict=True):
             outcome = call.outcome
             if group.histograms is not None and call.started_ns:
-                _observe(group, call)
+                waits = ((w.rows, w.queued_ns) for w in group.waiting)
+                group.histograms.record(call.seconds, call.started_ns, waits)
             offset = 0
             for w in group.waiting:
                 if not w.future.done():
@@ -143,13 +144,3 @@ def _compute(groups: list[_Group]) -> list[_Done]:
             outcome = exc
         calls.append(_Done(outcome, started, (time.perf_counter_ns() - started) / 1e9))
     return calls
-
-
-def _observe(group: _Group, call: _Done) -> None:
-    """On the event loop (the histograms are lock-free): the call's rows, compute and queue time."""
-    histograms = group.histograms
-    assert histograms is not None
-    histograms.compute.observe(call.seconds)
-    histograms.rows.observe(sum(w.rows for w in group.waiting))
-    for w in group.waiting:
-        histograms.queue.observe(max(0, call.started_ns - w.queued_ns) / 1e9)

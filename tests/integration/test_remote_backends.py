@@ -67,7 +67,7 @@ async def answered(backend: RemoteBackend, timeout_s: float = 20.0) -> np.ndarra
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return (await backend.predict(TINY, FEEDS)).probabilities
+            return (await backend.submit(TINY, FEEDS)).probabilities
         except Unavailable:
             if time.monotonic() > deadline:
                 raise
@@ -105,13 +105,13 @@ async def test_server_down_opens_the_circuit_and_back_closes_it(
 
         for _ in range(3):  # nothing listens any more: refused (or reset) connections
             with pytest.raises(Unavailable) as caught:
-                await backend.predict(TINY, FEEDS)
+                await backend.submit(TINY, FEEDS)
             assert not isinstance(caught.value, CircuitOpen)
             assert f"{kind} backend" in str(caught.value)
         assert backend.breaker.state is BreakerState.OPEN
         started = time.perf_counter()
         with pytest.raises(CircuitOpen):
-            await backend.predict(TINY, FEEDS)
+            await backend.submit(TINY, FEEDS)
         assert time.perf_counter() - started < 0.01  # fails fast, no I/O
         await backend.poll()
         assert backend.served() == {}

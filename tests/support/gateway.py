@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer, Submitted
+from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
+from fortress.backends.remote import RemoteCall
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import Unavailable
 from fortress.gateway.app import create_app
@@ -72,12 +73,10 @@ class BrokenBackend:
     def served(self) -> Mapping[str, BackendModel]:
         return self._served
 
-    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
-        return None
+    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> RemoteCall:
+        return RemoteCall(self._call(name))
 
-    async def predict(
-        self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE
-    ) -> ModelAnswer:
+    async def _call(self, name: str) -> ModelAnswer:
         if self.delay_s:  # a server that hangs
             await asyncio.sleep(self.delay_s)
         raise Unavailable(f"connection refused calling {name}")

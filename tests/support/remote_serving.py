@@ -48,8 +48,9 @@ class InProcessServer:
 
     async def local(self, name: str, feeds: dict[str, np.ndarray], **target: Any) -> tuple[int, np.ndarray]:
         """What the server's own runtime answers for these rows: (version, probabilities)."""
-        model, probabilities = await self.runtime.infer(name, feeds, **target)
-        return model.version, probabilities
+        runtime = self.runtime
+        answer = await runtime.submit(runtime.resolve(name, **target), feeds)
+        return answer.version, answer.probabilities
 
 
 @asynccontextmanager

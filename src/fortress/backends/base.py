@@ -1,23 +1,30 @@
 """The ``ModelBackend`` protocol: one interface for in-process and remote model execution.
 
 A backend knows which models it serves and which version answers each route, without I/O
-(``served``), and runs a model on already-encoded input tensors (``predict``). Errors are domain
-errors (``fortress.errors``): ``Unavailable`` when the backend cannot answer, ``InvalidInput`` for
-bad tensors, ``DeadlineExceeded``/``Overloaded`` from ``fortress.runtime.errors``.
+(``served``), and runs a model on already-encoded input tensors with one call, ``submit``: it refuses
+at once what it cannot take, else returns a ``Pending`` call (awaiting it gives the ``ModelAnswer``).
+The local backend's calls queue on the runtime's dispatcher; a remote backend's call is a task under
+its own timeout and circuit breaker. Errors are domain errors (``fortress.errors``): ``Unavailable``
+when the backend cannot answer, ``InvalidInput`` for bad tensors, ``DeadlineExceeded``/``Overloaded``
+from ``fortress.runtime.errors``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from fortress.catalog.spec import ModelSpec
+from fortress.registry.base import CHAMPION
+from fortress.runtime.dispatch import ModelAnswer
 
-DEFAULT_ROUTE = "champion"
+__all__ = ["DEFAULT_ROUTE", "BackendModel", "BackendStatus", "ModelAnswer", "ModelBackend", "Pending"]
+
+DEFAULT_ROUTE = CHAMPION
 """The route a request takes unless routing sends it elsewhere (e.g. ``canary``)."""
 
 
@@ -34,25 +41,21 @@ class BackendModel:
         return self.routes[DEFAULT_ROUTE]
 
 
-@dataclass(frozen=True, slots=True)
-class ModelAnswer:
-    model: str
-    version: int
-    probabilities: np.ndarray
-    """float32 [rows, len(spec.labels)], rows in request order."""
+class Pending(Protocol):
+    """A model call under way: ``runtime.dispatch.Submitted`` in-process, ``backends.remote.RemoteCall``
+    for a remote backend. Awaiting it gives the ``ModelAnswer``."""
 
-
-@dataclass(frozen=True, slots=True)
-class Submitted:
-    """A queued model call: which version takes it and the future of its probabilities."""
-
-    model: str
-    version: int
-    future: asyncio.Future[np.ndarray]
+    @property
+    def future(self) -> asyncio.Future[Any]:
+        """Done when the call is; cancelling it abandons the call."""
 
     def answer(self) -> ModelAnswer:
-        """Once the future holds a result."""
-        return ModelAnswer(self.model, self.version, self.future.result())
+        """Once ``future`` holds a result."""
+
+    def latency(self, waited_s: float) -> float:
+        """Seconds the call took, for a caller that waited ``waited_s`` for it among others."""
+
+    def __await__(self) -> Generator[Any, None, ModelAnswer]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +78,9 @@ class ModelBackend(Protocol):
     def served(self) -> Mapping[str, BackendModel]:
         """The models this backend can run now. Hot path: no I/O, no copying."""
 
-    async def predict(
-        self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE
-    ) -> ModelAnswer:
-        """Run ``name`` (the version behind ``route``) on encoded input tensors."""
-
-    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
-        """Queue the call now without awaiting it (a backend whose calls queue in this process), raising
-        what ``predict`` would raise before running; ``None``: this backend answers through ``predict``.
-        ``feeds`` come from ``catalog.encode`` (finite values), as the gateway's always do."""
+    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Pending:
+        """Start running ``name`` (the version behind ``route``) on encoded input tensors (from
+        ``catalog.encode``: finite values, as the gateway's always are). Raises at once what it refuses
+        before running (unknown model or route, bad tensors, a full queue)."""
 
     def status(self) -> BackendStatus: ...

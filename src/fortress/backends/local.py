@@ -7,9 +7,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer, Submitted
+from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus
+from fortress.runtime.dispatch import Submitted
 from fortress.runtime.manager import ModelEntry, ModelRuntime
-from fortress.runtime.settings import Dispatch
 
 
 class LocalBackend:
@@ -17,8 +17,6 @@ class LocalBackend:
 
     def __init__(self, runtime: ModelRuntime) -> None:
         self.runtime = runtime
-        self._grouped = runtime.settings.dispatch is Dispatch.GROUPED
-        self._infer = runtime.infer_grouped if self._grouped else runtime.infer
         self._seen: Mapping[str, ModelEntry] | None = None
         self._served: Mapping[str, BackendModel] = MappingProxyType({})
 
@@ -35,22 +33,12 @@ class LocalBackend:
             self._seen = table
         return self._served
 
-    async def predict(
-        self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE
-    ) -> ModelAnswer:
-        label = None if route == DEFAULT_ROUTE else route
-        model, out = await self._infer(name, feeds, label=label)
-        return ModelAnswer(model.name, model.version, out)
-
-    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
-        """Grouped dispatch: queued at once, so that an investigation's models join one compute job
-        without a task each. Per-model batchers: ``None`` (``predict`` waits on the batcher)."""
-        if not self._grouped:
-            return None
-        model, future = self.runtime.submit_grouped(
-            name, feeds, label=None if route == DEFAULT_ROUTE else route, encoded=True
-        )
-        return Submitted(model.name, model.version, future)
+    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted:
+        """Queued on the runtime's dispatcher at once (the gateway builds its runtime with ``grouped``
+        dispatch: an investigation's models join one compute job, without a task each)."""
+        runtime = self.runtime
+        served = runtime.resolve(name, label=None if route == DEFAULT_ROUTE else route)
+        return runtime.submit(served, feeds, encoded=True)
 
     def status(self) -> BackendStatus:
         status = self.runtime.status

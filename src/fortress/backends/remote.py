@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Coroutine, Generator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
-from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer, Submitted
+from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
 from fortress.backends.breaker import BreakerState, CircuitBreaker
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.catalog.spec import ModelSpec
@@ -36,6 +38,32 @@ class BackendDown(Unavailable):
 
 class NotServed(Unavailable):
     """The server does not serve this model, version or label (404): re-poll; not a breaker failure."""
+
+
+class RemoteCall:
+    """A remote model call running as a task (under the backend's timeout and breaker)."""
+
+    __slots__ = ("future", "seconds")
+
+    def __init__(self, call: Coroutine[Any, Any, ModelAnswer]) -> None:
+        self.seconds = 0.0
+        self.future: asyncio.Task[ModelAnswer] = asyncio.get_running_loop().create_task(self._timed(call))
+
+    async def _timed(self, call: Coroutine[Any, Any, ModelAnswer]) -> ModelAnswer:
+        started = time.perf_counter()
+        try:
+            return await call
+        finally:
+            self.seconds = time.perf_counter() - started
+
+    def answer(self) -> ModelAnswer:
+        return self.future.result()
+
+    def latency(self, waited_s: float) -> float:
+        return self.seconds
+
+    def __await__(self) -> Generator[Any, None, ModelAnswer]:
+        return self.future.__await__()
 
 
 class RemoteBackend(ABC):
@@ -104,12 +132,7 @@ class RemoteBackend(ABC):
         detail = f"{self.kind} {self.url}" + (": " + "; ".join(problems) if problems else "")
         return BackendStatus(self._reachable and not open_circuit, detail, models)
 
-    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> Submitted | None:
-        return None  # a network call: ``predict`` runs it under the breaker
-
-    async def predict(
-        self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE
-    ) -> ModelAnswer:
+    def submit(self, name: str, feeds: dict[str, np.ndarray], route: str = DEFAULT_ROUTE) -> RemoteCall:
         model = self._served.get(name)
         if model is None:
             if name not in self.specs:
@@ -122,6 +145,13 @@ class RemoteBackend(ABC):
                 f"{self.kind} backend {self.url}: model {name!r} has no {route!r} version "
                 f"(routes: {', '.join(sorted(model.routes))})"
             )
+        return RemoteCall(self._guarded(model, feeds, route, version))
+
+    async def _guarded(
+        self, model: BackendModel, feeds: dict[str, np.ndarray], route: str, version: int
+    ) -> ModelAnswer:
+        """One call under the breaker: checked when the task starts (a task cancelled before it runs
+        holds no trial), each outcome recorded."""
         self.breaker.check()
         try:
             answer = await self._call(model, feeds, route, version)

@@ -1,8 +1,9 @@
-"""Run a plan's models: each on its backend, under its timeout, its fallback answering when it fails.
+"""Run a plan's models: each on its backend, under one timeout, its fallback answering when it fails.
 
-Calls a backend queues in this process (the local backend's grouped dispatch: ``submit``) are queued
-together and awaited as one, under one timeout, with no task per model; calls to remote backends run
-as tasks, each under its own timeout and circuit breaker.
+One path for every backend: each call is submitted at once (``ModelBackend.submit``: the local
+backend queues it on the runtime's grouped dispatcher, a remote backend starts a task under its own
+timeout and breaker), then every call of the round is awaited together under ``model_timeout_s``.
+Models that gave no answer are stood in for by their spec's fallback, in a second round of the same.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fortress.backends.base import DEFAULT_ROUTE, ModelAnswer, Submitted
+from fortress.backends.base import DEFAULT_ROUTE, Pending
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import FortressError
 from fortress.gateway.errors import InvalidFeatures
@@ -24,6 +25,7 @@ from fortress.gateway.settings import GatewaySettings
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 
 logger = logging.getLogger(__name__)
+NOT_SERVED = "not served by any backend now"
 
 
 class FanOut:
@@ -37,75 +39,62 @@ class FanOut:
         self._summarizer = Summarizer()
 
     async def run_all(self, plan: Plan, served: Mapping[str, Routed]) -> list[Outcome]:
-        """Every model of the plan, outcomes in plan order. Calls a backend queues in this process
-        (``submit``) are queued together and awaited as one, under one timeout, with no task per model;
-        the others (remote backends) run as tasks, each under its own timeout."""
-        tasks: list[tuple[int, Coroutine[Any, Any, Outcome]]] = []
-        queued: list[tuple[int, ModelCall, Submitted]] = []
-        for i, call in enumerate(plan.calls):
+        """Every model of the plan, outcomes in plan order (models no backend serves last)."""
+        results: list[Outcome | str] = await self._round(plan.calls)
+        results += [NOT_SERVED] * len(plan.missing)
+        names = [call.name for call in plan.calls] + list(plan.missing)
+        failed = [i for i, result in enumerate(results) if isinstance(result, str)]
+        if failed:
+            stand_ins: list[ModelCall] = []
+            answering: list[str] = []
+            for i in failed:
+                call_or_reason = self._stand_in(names[i], str(results[i]), plan, served)
+                if isinstance(call_or_reason, ModelCall):
+                    stand_ins.append(call_or_reason)
+                    answering.append(names[i])
+                else:
+                    results[i] = call_or_reason
+            second = iter(await self._round(stand_ins, answering) if stand_ins else ())
+            for i in failed:
+                if isinstance(results[i], str):
+                    results[i] = self._fell_back(names[i], str(results[i]), next(second), served)
+        return [r for r in results if isinstance(r, Outcome)]
+
+    async def _round(
+        self, calls: Sequence[ModelCall], fallback_for: Sequence[str] | None = None
+    ) -> list[Outcome | str]:
+        """Submit every call, then await them together under one timeout: each one's outcome, or why
+        it failed. ``fallback_for``: the models these calls stand in for (a fallback round)."""
+        pending: list[Pending | str] = []
+        for call in calls:
             try:
-                submitted = call.routed.backend.submit(call.name, call.feeds)
+                pending.append(call.routed.backend.submit(call.name, call.feeds))
             except Exception as exc:  # refused before running: this model's failure, not the request's
-                tasks.append(
-                    (i, self._fall_back(call.name, self._failed(call.name, call.routed, exc), plan, served))
-                )
-                continue
-            if submitted is None:
-                tasks.append((i, self._run(call, plan, served)))
-            else:
-                queued.append((i, call, submitted))
-        missing = "not served by any backend now"
-        tasks += [
-            (len(plan.calls) + j, self._fall_back(n, missing, plan, served))
-            for j, n in enumerate(plan.missing)
-        ]
-        outcomes: list[Outcome | None] = [None] * (len(plan.calls) + len(plan.missing))
-        others = asyncio.gather(*(task for _, task in tasks)) if tasks else None
-        try:
-            if queued:
-                for i, outcome in await self._await_queued(queued, plan, served):
-                    outcomes[i] = outcome
-            if others is not None:
-                for (i, _), outcome in zip(tasks, await others, strict=True):
-                    outcomes[i] = outcome
-        except BaseException:
-            if others is not None:
-                others.cancel()
-            raise
-        return [o for o in outcomes if o is not None]
-
-    async def _await_queued(
-        self, queued: list[tuple[int, ModelCall, Submitted]], plan: Plan, served: Mapping[str, Routed]
-    ) -> list[tuple[int, Outcome]]:
+                pending.append(self._failed(call.name, call.routed, exc))
+        futures = [p.future for p in pending if not isinstance(p, str)]
         started = time.perf_counter()
-        done = await _wait_all([q.future for _, _, q in queued], self.settings.model_timeout_s)
-        elapsed = time.perf_counter() - started
-        out: list[tuple[int, Outcome]] = []
-        retries: list[tuple[int, Coroutine[Any, Any, Outcome]]] = []
-        for i, call, submitted in queued:
-            future = submitted.future
-            if future in done and future.exception() is None:
-                out.append((i, self._succeeded(call, submitted.answer(), elapsed, None)))
-                continue
-            if future in done:
-                reason = self._failed(call.name, call.routed, future.exception())
+        if futures:
+            await _wait_all(futures, self.settings.model_timeout_s)
+        waited = time.perf_counter() - started
+        results: list[Outcome | str] = []
+        for i, (call, p) in enumerate(zip(calls, pending, strict=True)):
+            if isinstance(p, str):
+                results.append(p)
+            elif not p.future.done():
+                p.future.cancel()
+                results.append(self._failed(call.name, call.routed, TimeoutError()))
+            elif p.future.cancelled() or p.future.exception() is not None:
+                error = TimeoutError() if p.future.cancelled() else p.future.exception()
+                results.append(self._failed(call.name, call.routed, error))
             else:
-                future.cancel()
-                reason = self._failed(call.name, call.routed, TimeoutError())
-            retries.append((i, self._fall_back(call.name, reason, plan, served)))
-        if retries:
-            outcomes = await asyncio.gather(*(retry for _, retry in retries))
-            out += [(i, outcome) for (i, _), outcome in zip(retries, outcomes, strict=True)]
-        return out
+                stands_in = fallback_for[i] if fallback_for is not None else None
+                results.append(self._succeeded(call, p, p.latency(waited), stands_in))
+        return results
 
-    async def _run(self, call: ModelCall, plan: Plan, served: Mapping[str, Routed]) -> Outcome:
-        outcome = await self._attempt(call, None)
-        if isinstance(outcome, Outcome):
-            return outcome
-        return await self._fall_back(call.name, outcome, plan, served)
-
-    async def _fall_back(self, name: str, error: str, plan: Plan, served: Mapping[str, Routed]) -> Outcome:
-        """``name`` gave no answer (``error``): its spec's fallback answers in its place if it can."""
+    def _stand_in(
+        self, name: str, error: str, plan: Plan, served: Mapping[str, Routed]
+    ) -> ModelCall | Outcome:
+        """The call of ``name``'s fallback, or the outcome saying why none can stand in."""
         spec = self.expected.get(name)
         fallback = spec.fallback if spec is not None else None
         if fallback is None:
@@ -113,34 +102,28 @@ class FanOut:
         if fallback not in served:
             return Outcome(name, None, f"{error}; fallback {fallback} is not served either")
         try:
-            stand_in = encode_call(fallback, served[fallback], plan.records)
+            return encode_call(fallback, served[fallback], plan.records)
         except (KeyError, InvalidFeatures):
             return Outcome(name, None, f"{error}; fallback {fallback} lacks its features in this request")
-        outcome = await self._attempt(stand_in, name)
-        if isinstance(outcome, Outcome):
-            self.metrics.for_model(name).fallback.inc()
-            return Outcome(name, outcome.prediction, error, outcome.risk, outcome.confidence)
-        return Outcome(name, None, f"{error}; fallback {fallback}: {outcome}")
 
-    async def _attempt(self, call: ModelCall, fallback_for: str | None) -> Outcome | str:
-        """The model's outcome, or why it failed."""
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.settings.model_timeout_s):
-                answer = await call.routed.backend.predict(call.name, call.feeds)
-        except Exception as exc:
-            return self._failed(call.name, call.routed, exc)
-        return self._succeeded(call, answer, time.perf_counter() - started, fallback_for)
+    def _fell_back(
+        self, name: str, error: str, result: Outcome | str, served: Mapping[str, Routed]
+    ) -> Outcome:
+        if isinstance(result, str):
+            spec = self.expected.get(name)
+            return Outcome(name, None, f"{error}; fallback {spec.fallback if spec else None}: {result}")
+        self.metrics.for_model(name).fallback.inc()
+        return Outcome(name, result.prediction, error, result.risk, result.confidence)
 
     def _succeeded(
-        self, call: ModelCall, answer: ModelAnswer, seconds: float, fallback_for: str | None
+        self, call: ModelCall, pending: Pending, seconds: float, fallback_for: str | None
     ) -> Outcome:
         metrics = self.metrics.for_model(call.name)
         metrics.latency.observe(seconds)
         metrics.success.inc()
         metrics.availability.set(1)
         prediction, risk, confidence = self._summarizer.prediction(
-            call.routed.model.spec, answer, DEFAULT_ROUTE, fallback_for
+            call.routed.model.spec, pending.answer(), DEFAULT_ROUTE, fallback_for
         )
         metrics.confidence.observe(confidence)
         return Outcome(call.name, prediction, "", risk, confidence)
@@ -161,13 +144,12 @@ class FanOut:
         return reason
 
 
-async def _wait_all(futures: list[asyncio.Future[Any]], timeout: float) -> set[asyncio.Future[Any]]:
-    """The futures done within ``timeout``. Calls queued together usually finish in the same job, so
-    the last one is awaited alone first; only those still running after it are waited for."""
+async def _wait_all(futures: list[asyncio.Future[Any]], timeout: float) -> None:
+    """Until every future is done or ``timeout`` passed. Calls queued together usually finish in the
+    same job, so the last one is awaited alone first; only those still running after it are waited for."""
     deadline = time.perf_counter() + timeout
     await asyncio.wait(futures[-1:], timeout=timeout)
     rest = [f for f in futures if not f.done()]
     left = deadline - time.perf_counter()
     if rest and left > 0:
         await asyncio.wait(rest, timeout=left)
-    return {f for f in futures if f.done()}

@@ -158,11 +158,14 @@ def _backends(
     backends: dict[str, ModelBackend] = {}
     if LOCAL in used:
         from fortress.backends.local import LocalBackend
+        from fortress.runtime.dispatch import grouped
         from fortress.runtime.manager import ModelRuntime
 
         local_models = [n for n in specs if assigned(n) == LOCAL]
         runtime_settings = settings.runtime.model_copy(update={"models": local_models})
-        runtime = ModelRuntime(registry, runtime_settings, RuntimeMetrics(metrics_registry))
+        runtime = ModelRuntime(
+            registry, runtime_settings, RuntimeMetrics(metrics_registry), dispatch=grouped
+        )  # an investigation asks a dozen models at once: one compute job for all of them
         backends[LOCAL] = LocalBackend(runtime)
     for name, remote in gateway.backends.items():
         if name in used:

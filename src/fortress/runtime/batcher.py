@@ -1,14 +1,12 @@
-"""Dynamic batching: rows from concurrent callers run as one model call.
+"""Dynamic batching: rows from concurrent callers of one model version run as one model call.
 
-A request that finds the model idle runs at once (no added latency at low load): on the event loop
-itself when the model's one-row call is cheap (``inline_below_us``), else on the compute pool. Calls run
-inline one by one never queue, so every ``PROBE_EVERY``-th of them waits one turn of the event loop to
-see whether others arrive with it: when a turn gathers two or more, the calls of each turn run as one
-batch (still on the loop) until a turn gathers a single call again. While a
-batch is running, arriving requests queue; when a compute slot frees up the queued rows run together, after
-waiting at most ``max_delay_us`` for the batch to reach ``max_batch_size`` rows. A failed batch fails
-every caller in it; a full queue rejects with ``Overloaded``; a missed deadline raises
-``DeadlineExceeded``.
+A call that finds the model idle, when the model's one-row call is cheap (``inline_below_us``), runs on
+the event loop at the end of the current loop turn, together with every call that arrived in the same
+turn (no queue, no thread hop; concurrent callers still batch). Otherwise calls queue: when a compute
+slot is free the queued rows run together on the compute pool, after waiting at most ``max_delay_us``
+for the batch to reach ``max_batch_size`` rows while another batch is computing. A failed batch fails
+every caller in it; a full queue rejects with ``Overloaded``. ``BatcherPool`` is the ``per_model``
+dispatcher (``runtime/dispatch.py``): one batcher per loaded version.
 """
 
 from __future__ import annotations
@@ -24,11 +22,8 @@ import numpy as np
 
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batching_settings import BatchingSettings
-from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelNotLoaded, Overloaded
+from fortress.runtime.errors import BadTensor, ModelNotLoaded, Overloaded
 from fortress.runtime.session import LoadedModel
-
-PROBE_EVERY = 32
-"""While cheap calls run inline one by one, one call in this many checks for concurrent callers."""
 
 
 @dataclass(slots=True)
@@ -91,9 +86,6 @@ class DynamicBatcher:
         self._closed = False
         self._gathered: list[Pending] = []
         """Inline calls waiting for the end of this event-loop turn, to run as one batch."""
-        self._gathering = False
-        """The last turn gathered several calls: concurrent callers, so every inline call gathers."""
-        self._inline_calls = 0
 
     @classmethod
     def for_model(
@@ -106,16 +98,8 @@ class DynamicBatcher:
         inline = model.batch1_seconds * 1e6 < settings.inline_below_us
         return cls(model.run, model.name, model.version, settings, executor, metrics, inline_when_idle=inline)
 
-    @property
-    def queued_rows(self) -> int:
-        return self._queued_rows
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._inflight or self._queue)
-
-    async def submit(self, feeds: dict[str, np.ndarray], timeout_s: float | None = None) -> np.ndarray:
-        """Probabilities for exactly these rows. ``feeds`` must already be validated."""
+    def submit(self, feeds: dict[str, np.ndarray]) -> asyncio.Future[np.ndarray]:
+        """The future of exactly these rows' probabilities. ``feeds`` must already be checked."""
         if self._closed:
             raise ModelNotLoaded(f"{self.name} v{self.version} is unloading")
         rows = len(next(iter(feeds.values())))
@@ -126,41 +110,24 @@ class DynamicBatcher:
         if self._queued_rows + rows > self.settings.max_queue_rows:
             self._reject("queue_full")
             raise Overloaded(f"{self.name}: queue full ({self._queued_rows} rows waiting)")
-        idle = not self._inflight and not self._queue
-        roomy = timeout_s is None or timeout_s * 1e6 >= self.settings.inline_below_us  # else: deadline path
-        if self._inline and idle and roomy and rows <= self.settings.max_batch_size:
-            self._inline_calls += 1
-            if not self._gathering and self._inline_calls % PROBE_EVERY:
-                return self._run_inline(feeds, rows)
-            return await self._gather(feeds, rows)
         loop = asyncio.get_running_loop()
         pending = Pending(feeds, rows, time.perf_counter_ns(), loop.create_future())
+        if self._inline and not self._inflight and not self._queue and rows <= self.settings.max_batch_size:
+            if not self._gathered:
+                loop.call_soon(self._run_gathered)  # after every callback ready now: their calls join
+            self._gathered.append(pending)
+            return pending.future
         self._queue.append(pending)
         self._queued_rows += rows
         self._gauge()
         if self._task is None:
             self._task = loop.create_task(self._run_loop(), name=f"batcher-{self.name}")
         self._arrived.set()
-        try:
-            return await asyncio.wait_for(asyncio.shield(pending.future), timeout_s)
-        except TimeoutError:
-            if not pending.future.done():
-                pending.future.cancel()
-            self._reject("deadline")
-            raise DeadlineExceeded(f"{self.name}: no answer within {timeout_s:.3f} s") from None
-
-    async def _gather(self, feeds: dict[str, np.ndarray], rows: int) -> np.ndarray:
-        loop = asyncio.get_running_loop()
-        pending = Pending(feeds, rows, time.perf_counter_ns(), loop.create_future())
-        if not self._gathered:
-            loop.call_soon(self._run_gathered)  # after every callback ready now: their calls join
-        self._gathered.append(pending)
-        return await pending.future
+        return pending.future
 
     def _run_gathered(self) -> None:
         """On the event loop: this turn's inline calls, as batches of at most ``max_batch_size`` rows."""
         gathered, self._gathered = [p for p in self._gathered if not p.future.done()], []
-        self._gathering = len(gathered) > 1
         batch: list[Pending] = []
         rows = 0
         for pending in gathered:
@@ -182,17 +149,6 @@ class DynamicBatcher:
         else:
             _hand_out(batch, out)
         self._observe(batch, started)
-
-    def _run_inline(self, feeds: dict[str, np.ndarray], rows: int) -> np.ndarray:
-        """A cheap model with nothing queued: run now, on the event loop (what a direct call costs)."""
-        started = time.perf_counter_ns()
-        try:
-            return self._run(feeds)
-        finally:
-            if self._hist is not None:
-                self._hist.compute.observe((time.perf_counter_ns() - started) / 1e9)
-                self._hist.rows.observe(rows)
-                self._hist.queue.observe(0.0)
 
     @property
     def histograms(self) -> BatchHistograms | None:
@@ -245,7 +201,9 @@ class DynamicBatcher:
                 break
             self._queue.popleft()
             self._queued_rows -= head.rows
-            if not head.future.done():  # skip callers that already timed out
+            if head.future.done():  # its caller's deadline passed (``Submitted.wait`` cancelled it)
+                self._reject("deadline")
+            else:
                 batch.append(head)
                 rows += head.rows
         self._gauge()
@@ -285,6 +243,33 @@ class DynamicBatcher:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+class BatcherPool:
+    """The ``per_model`` dispatcher: each loaded version's own ``DynamicBatcher``, made on first use."""
+
+    def __init__(
+        self, executor: Executor, settings: BatchingSettings, metrics: RuntimeMetrics | None = None
+    ) -> None:
+        self._executor = executor
+        self._settings = settings
+        self._metrics = metrics
+        self._batchers: dict[int, DynamicBatcher] = {}
+
+    def submit(
+        self, model: LoadedModel, feeds: dict[str, np.ndarray], histograms: BatchHistograms | None
+    ) -> asyncio.Future[np.ndarray]:
+        batcher = self._batchers.get(id(model))
+        if batcher is None:
+            batcher = DynamicBatcher.for_model(model, self._settings, self._executor, self._metrics)
+            self._batchers[id(model)] = batcher
+        return batcher.submit(feeds)
+
+    async def release(self, model: LoadedModel) -> None:
+        batcher = self._batchers.get(id(model))
+        if batcher is not None:
+            await batcher.aclose()  # closed first: a late call hears "unloading", never a new batcher
+            del self._batchers[id(model)]
 
 
 def _hand_out(batch: list[Pending], out: np.ndarray) -> None:

@@ -1,4 +1,5 @@
-"""Grouped dispatch: everything waiting, for every model, runs as one job on the compute pool.
+"""Grouped dispatch (``grouped`` in ``runtime/dispatch.py``): everything waiting, for every model, runs
+as one job on the compute pool.
 
 The gateway asks a dozen models at once for every investigation. Sending each model call to a thread
 on its own costs a dozen hand-offs per request; running them on the event loop leaves the second core
@@ -85,7 +86,7 @@ class GroupDispatcher:
     def uses(self, model: LoadedModel) -> bool:
         return id(model) in self._pending or any(id(model) in job for job in self._inflight)
 
-    async def wait_unused(self, model: LoadedModel) -> None:
+    async def release(self, model: LoadedModel) -> None:
         """Until no queued or running job holds ``model`` (so it can be unloaded)."""
         while self.uses(model):
             self._idle.clear()

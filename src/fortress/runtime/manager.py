@@ -23,9 +23,9 @@ import numpy as np
 from fortress.errors import FortressError, NotFound
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.registry.base import CHAMPION, ONNX_SHA_TAG, ModelRegistry
-from fortress.runtime.batcher import DynamicBatcher
+from fortress.runtime.batcher import BatchHistograms
+from fortress.runtime.dispatch import DispatcherFactory, Submitted, per_model
 from fortress.runtime.errors import ModelNotLoaded
-from fortress.runtime.group import GroupDispatcher
 from fortress.runtime.session import LoadedModel, SessionOptions, load_model
 from fortress.runtime.settings import RuntimeSettings, VersionPolicy
 
@@ -41,7 +41,8 @@ def release_free_memory() -> None:
 @dataclass(frozen=True, slots=True)
 class Served:
     model: LoadedModel
-    batcher: DynamicBatcher
+    histograms: BatchHistograms | None
+    """This version's batch histograms (``None`` without metrics)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +65,21 @@ class RuntimeStatus:
 
 class ModelRuntime:
     def __init__(
-        self, registry: ModelRegistry, settings: RuntimeSettings, metrics: RuntimeMetrics | None = None
+        self,
+        registry: ModelRegistry,
+        settings: RuntimeSettings,
+        metrics: RuntimeMetrics | None = None,
+        *,
+        dispatch: DispatcherFactory = per_model,
     ) -> None:
+        """``dispatch``: how calls reach the models, chosen by the composition root: ``per_model``
+        (the model server) or ``grouped`` (the gateway), both in ``runtime/dispatch.py``."""
         self.registry = registry
         self.settings = settings
         self._metrics = metrics
         self._executor = ThreadPoolExecutor(settings.compute_threads, thread_name_prefix="fortress-compute")
         self._io = ThreadPoolExecutor(1, thread_name_prefix="fortress-registry")
-        self._group = GroupDispatcher(
-            self._executor, settings.grouped_jobs, max_queue_rows=settings.batching.max_queue_rows
-        )
+        self._dispatcher = dispatch(self._executor, settings, metrics)
         self._table: dict[str, ModelEntry] = {}
         self._poller: asyncio.Task[None] | None = None
         self._draining: set[asyncio.Task[None]] = set()
@@ -108,40 +114,13 @@ class ModelRuntime:
         except KeyError:
             raise ModelNotLoaded(f"version {chosen} of model {name!r} is not loaded") from None
 
-    async def infer(
-        self, name: str, feeds: dict[str, np.ndarray], version: int | None = None, label: str | None = None
-    ) -> tuple[LoadedModel, np.ndarray]:
-        served = self.resolve(name, version, label)
-        return served.model, await self.infer_served(served, feeds)
-
-    async def infer_served(self, served: Served, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        """``infer`` for a version already resolved (``resolve``)."""
-        served.model.check(feeds)
-        return await served.batcher.submit(feeds, self.settings.request_timeout_s)
-
-    async def infer_grouped(
-        self, name: str, feeds: dict[str, np.ndarray], version: int | None = None, label: str | None = None
-    ) -> tuple[LoadedModel, np.ndarray]:
-        """Like ``infer``, through the grouped dispatcher (``runtime/group.py``) instead of the
-        model's own batcher: for callers that ask many models at once (the gateway)."""
-        model, future = self.submit_grouped(name, feeds, version, label)
-        return model, await future
-
-    def submit_grouped(
-        self,
-        name: str,
-        feeds: dict[str, np.ndarray],
-        version: int | None = None,
-        label: str | None = None,
-        *,
-        encoded: bool = False,
-    ) -> tuple[LoadedModel, asyncio.Future[np.ndarray]]:
-        """Queue a call on the grouped dispatcher now; the future gets its rows' probabilities.
-        Raises at once for an unknown model or version, bad tensors or a full queue. ``encoded``: the
-        feeds come from ``catalog.encode`` (their values are not checked for NaN again)."""
-        served = self.resolve(name, version, label)
-        served.model.check(feeds, values_checked=encoded)
-        return served.model, self._group.submit(served.model, feeds, served.batcher.histograms)
+    def submit(self, served: Served, feeds: dict[str, np.ndarray], *, encoded: bool = False) -> Submitted:
+        """Queue a call of a resolved version (``resolve``) now; await the result for its answer.
+        Raises at once for bad tensors or a full queue. ``encoded``: the feeds come from
+        ``catalog.encode`` (their values are not checked for NaN again)."""
+        model = served.model
+        model.check(feeds, values_checked=encoded)
+        return Submitted(model.name, model.version, self._dispatcher.submit(model, feeds, served.histograms))
 
     @property
     def ready(self) -> bool:
@@ -240,11 +219,12 @@ class ModelRuntime:
             self.status.failed_loads[key] = str(exc)
             return None
         self.status.failed_loads.pop(key, None)
-        batcher = DynamicBatcher.for_model(model, self.settings.batching, self._executor, self._metrics)
+        histograms = None
         if self._metrics:
             self._metrics.loaded.labels(name, str(version)).set(1)
+            histograms = BatchHistograms(self._metrics, (name, str(version)))
         logger.info("loaded %s version %d", name, version)
-        return Served(model, batcher)
+        return Served(model, histograms)
 
     def _fetch_and_load(self, name: str, version: int) -> LoadedModel:
         fetched = self.registry.fetch(name, version)
@@ -254,8 +234,7 @@ class ModelRuntime:
         )
 
     async def _retire(self, served: Served, *, collect: bool = True) -> None:
-        await served.batcher.aclose()
-        await self._group.wait_unused(served.model)
+        await self._dispatcher.release(served.model)
         if self._metrics:
             self._metrics.loaded.labels(served.model.name, str(served.model.version)).set(0)
         logger.info("unloaded %s version %d", served.model.name, served.model.version)

@@ -18,11 +18,6 @@ class VersionPolicy(StrEnum):
     """Serve exactly the versions listed per model in ``versions``."""
 
 
-class Dispatch(StrEnum):
-    PER_MODEL = "per_model"
-    GROUPED = "grouped"
-
-
 class RuntimeSettings(BaseModel):
     models: list[str] | None = None
     """Serve only these models (default: every registered model)."""
@@ -39,8 +34,6 @@ class RuntimeSettings(BaseModel):
     compute_threads: PositiveInt = 2
     """Threads that run batches (shared by every loaded version)."""
     batching: BatchingSettings = Field(default_factory=BatchingSettings)
-    dispatch: Dispatch = Dispatch.GROUPED
-    """How in-process callers that ask many models at once (the gateway) reach them: ``per_model``
-    (each model's own dynamic batcher) or ``grouped`` (one compute job for everything waiting)."""
     grouped_jobs: PositiveInt = 2
-    """``grouped``: jobs computing at once (more jobs: less batching, more cores)."""
+    """The gateway's grouped dispatch (``runtime/group.py``): jobs computing at once (more jobs: less
+    batching, more cores)."""

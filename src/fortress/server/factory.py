@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.registry.base import ModelRegistry
+from fortress.runtime.dispatch import per_model
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.app import create_app
 from fortress.settings import Settings
@@ -20,7 +21,9 @@ from fortress.settings import Settings
 def build_app(settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = False) -> Starlette:
     """``freeze_gc``: for server processes (``fortress serve``), never for tests sharing a process."""
     metrics_registry = CollectorRegistry(auto_describe=True)
-    runtime = ModelRuntime(registry, settings.runtime, RuntimeMetrics(metrics_registry))
+    runtime = ModelRuntime(  # one model per request: each version's own dynamic batcher
+        registry, settings.runtime, RuntimeMetrics(metrics_registry), dispatch=per_model
+    )
     return create_app(runtime, settings.server, metrics_registry, freeze_gc=freeze_gc)
 
 

@@ -133,9 +133,13 @@ class GrpcV2Service:
     async def model_infer(self, request: Any, context: Any) -> Any:
         call = decode_infer_request(request)
         version, label = parse_version(request.model_version)
-        model, probabilities = await self.runtime.infer(request.model_name, call.feeds, version, label)
-        response = pb.ModelInferResponse(model_name=model.name, model_version=str(model.version), id=call.id)
-        for out in outputs_for(call, probabilities):
+        runtime = self.runtime
+        submitted = runtime.submit(runtime.resolve(request.model_name, version, label), call.feeds)
+        answer = await submitted.wait(runtime.settings.request_timeout_s)
+        response = pb.ModelInferResponse(
+            model_name=answer.model, model_version=str(answer.version), id=call.id
+        )
+        for out in outputs_for(call, answer.probabilities):
             response.outputs.add(name=out.name, datatype=out.datatype, shape=out.array.shape)
             response.raw_output_contents.append(to_raw(out.array, out.datatype))
         return response

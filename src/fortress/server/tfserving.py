@@ -120,8 +120,8 @@ class TfServingApi:
         doc = load_json(body)
         served = self.runtime.resolve(target.name, target.version, target.label)
         parsed = decode_predict(doc, served.model.spec.inputs)
-        probabilities = await self.runtime.infer_served(served, parsed.feeds)
-        return predict_body(probabilities, parsed.layout)
+        answer = await self.runtime.submit(served, parsed.feeds).wait(self.runtime.settings.request_timeout_s)
+        return predict_body(answer.probabilities, parsed.layout)
 
     async def status(self, request: Request) -> Response:
         target = _target(request, STATUS_PATH, PREDICT_PATH, allow="POST")

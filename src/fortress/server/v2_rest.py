@@ -84,9 +84,11 @@ class V2Endpoints:
         if encoding != "identity":
             raise BadV2Request(f"Content-Encoding {encoding!r} is not supported; send the body uncompressed")
         call = decode_request(await request.body(), request.headers.get(HEADER_LENGTH))
-        model, probabilities = await self.runtime.infer(name, call.feeds, version, label)
+        runtime = self.runtime
+        submitted = runtime.submit(runtime.resolve(name, version, label), call.feeds)
+        answer = await submitted.wait(runtime.settings.request_timeout_s)
         body, header_length = encode_response(
-            model.name, model.version, call.id, outputs_for(call, probabilities)
+            answer.model, answer.version, call.id, outputs_for(call, answer.probabilities)
         )
         if header_length is None:
             return Response(body, media_type=JSON_TYPE)

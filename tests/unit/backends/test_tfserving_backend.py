@@ -91,13 +91,13 @@ async def test_predict_matches_the_server_runtime(
             (URL, URL_FEEDS, CHAMPION, 1),
         ]
         for name, feeds, route, version in cases:
-            answer = await backend.predict(name, feeds, route)
+            answer = await backend.submit(name, feeds, route)
             want_version, want = await server.local(name, feeds, version=version)
             assert isinstance(answer, ModelAnswer)
             assert (answer.model, answer.version) == (name, want_version)
             assert answer.probabilities.dtype == np.float32
             np.testing.assert_array_equal(answer.probabilities, want)  # float32 survives JSON exactly
-        one = await backend.predict(TINY, {k: v[:1] for k, v in TINY_FEEDS.items()})
+        one = await backend.submit(TINY, {k: v[:1] for k, v in TINY_FEEDS.items()})
         assert one.probabilities.shape == (1, 2)
     finally:
         await backend.aclose()
@@ -110,8 +110,8 @@ async def test_requests_name_the_version_behind_the_route(
     backend = await started(server, specs, transport)
     try:
         transport.requests.clear()
-        await backend.predict(TINY, TINY_FEEDS, CANARY)
-        await backend.predict(URL, URL_FEEDS)
+        await backend.submit(TINY, TINY_FEEDS, CANARY)
+        await backend.submit(URL, URL_FEEDS)
         paths = [r.url.path for r in transport.requests]
         assert paths == [
             "/v1/models/tiny_detector/versions/2:predict",
@@ -130,19 +130,19 @@ async def test_errors_are_domain_errors(server: InProcessServer, specs: dict[str
     try:
         wrong_shape = {**TINY_FEEDS, "numeric": np.zeros((4, 3), np.float32)}
         with pytest.raises(InvalidInput, match=r"must have shape \[-1, 2\]"):
-            await backend.predict(TINY, wrong_shape)
+            await backend.submit(TINY, wrong_shape)
         with pytest.raises(InvalidInput, match="DT_FLOAT"):
-            await backend.predict(
+            await backend.submit(
                 TINY, {**TINY_FEEDS, "numeric": TINY_FEEDS["numeric"].astype(str).astype(object)}
             )
         with pytest.raises(InvalidInput, match="Missing named input: categorical"):
-            await backend.predict(TINY, {"numeric": TINY_FEEDS["numeric"]})
+            await backend.submit(TINY, {"numeric": TINY_FEEDS["numeric"]})
         with pytest.raises(UnknownModel, match="'nope'"):
-            await backend.predict("nope", TINY_FEEDS)
+            await backend.submit("nope", TINY_FEEDS)
         with pytest.raises(Unavailable, match=r"http://model-server: model 'dga_detector' is not available"):
-            await backend.predict("dga_detector", URL_FEEDS)
+            await backend.submit("dga_detector", URL_FEEDS)
         with pytest.raises(ModelNotLoaded, match="no 'canary' version"):
-            await backend.predict(URL, URL_FEEDS, CANARY)
+            await backend.submit(URL, URL_FEEDS, CANARY)
         assert backend.breaker.state is BreakerState.CLOSED
         assert backend.breaker._consecutive == 0  # none of these is the server failing
     finally:
@@ -164,20 +164,20 @@ async def test_status_codes_map_to_error_kinds(server: InProcessServer, specs: d
     try:
         transport.fault = _answer(429, {"error": "queue full"}, {"Retry-After": "3"})
         with pytest.raises(Overloaded, match="queue full") as overloaded:
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         assert overloaded.value.retry_after_s == 3.0
         transport.fault = _answer(403, {"error": "no"})
         with pytest.raises(Unavailable, match="refused our credentials"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         transport.fault = _answer(503, {"error": "model failed"})
         with pytest.raises(
             BackendDown, match=r"http://model-server, model 'tiny_detector': HTTP 503: model failed"
         ):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         assert backend.breaker._consecutive == 1
         transport.fault = _answer(200, {"outputs": [[0.5]]})
         with pytest.raises(BackendDown, match=r"expected probabilities of shape \[4, 2\], got \[1, 1\]"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
     finally:
         await backend.aclose()
 
@@ -198,20 +198,20 @@ async def test_breaker_opens_on_failures_and_a_trial_closes_it(
     try:
         transport.fault = refused
         with pytest.raises(BackendDown, match="ConnectError"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         transport.fault = slow
         with pytest.raises(BackendDown, match=r"no answer within 0.05 s"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         assert backend.breaker.state is BreakerState.OPEN
         assert not backend.status().ok
         sent = len(transport.requests)
         with pytest.raises(CircuitOpen, match="circuit open for tfserving backend http://model-server"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         assert len(transport.requests) == sent  # refused without I/O
         transport.fault = None
         await asyncio.sleep(0.25)
         assert backend.breaker.state is BreakerState.HALF_OPEN
-        answer = await backend.predict(TINY, TINY_FEEDS)  # the trial
+        answer = await backend.submit(TINY, TINY_FEEDS)  # the trial
         assert answer.version == 1
         assert backend.breaker.state is BreakerState.CLOSED
         assert backend.status().ok
@@ -229,7 +229,7 @@ async def test_dead_server_is_reported_not_raised(specs: dict[str, ModelSpec]) -
         assert status.models == dict.fromkeys(specs, False)
         assert "ConnectError" in status.detail
         with pytest.raises(Unavailable, match=r"model 'tiny_detector' is not available \(.*ConnectError"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
     finally:
         await backend.aclose()
 
@@ -246,17 +246,17 @@ async def test_versions_follow_the_server_and_a_stale_route_repolls(
             registry.delete_alias(TINY, CANARY)
             await server.runtime.refresh()
             with pytest.raises(NotServed, match="version 1 of model 'tiny_detector' is not loaded"):
-                await backend.predict(TINY, TINY_FEEDS)  # still asks for v1 by number: never a silent v2
+                await backend.submit(TINY, TINY_FEEDS)  # still asks for v1 by number: never a silent v2
             for _ in range(100):  # the 404 woke the poller
                 if dict(backend.served()[TINY].routes) == {CHAMPION: 2}:
                     break
                 await asyncio.sleep(0.02)
             assert dict(backend.served()[TINY].routes) == {CHAMPION: 2}
-            answer = await backend.predict(TINY, TINY_FEEDS)
+            answer = await backend.submit(TINY, TINY_FEEDS)
             assert answer.version == 2
             np.testing.assert_array_equal(answer.probabilities, (await server.local(TINY, TINY_FEEDS))[1])
             with pytest.raises(NotFound):
-                await backend.predict(TINY, TINY_FEEDS, CANARY)
+                await backend.submit(TINY, TINY_FEEDS, CANARY)
         finally:
             await backend.aclose()
 
@@ -277,18 +277,18 @@ async def test_a_cancelled_trial_frees_the_half_open_slot(
     try:
         transport.fault = refused
         with pytest.raises(BackendDown):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         await asyncio.sleep(0.06)
         transport.fault = hang
-        trial = asyncio.create_task(backend.predict(TINY, TINY_FEEDS))
+        trial = asyncio.ensure_future(backend.submit(TINY, TINY_FEEDS))
         await asyncio.sleep(0.01)
         with pytest.raises(CircuitOpen, match="a trial call is in flight"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         trial.cancel()  # e.g. the gateway's deadline for this model passed
         with pytest.raises(asyncio.CancelledError):
             await trial
         transport.fault = None
-        assert (await backend.predict(TINY, TINY_FEEDS)).version == 1  # the next caller is the trial
+        assert (await backend.submit(TINY, TINY_FEEDS)).version == 1  # the next caller is the trial
         assert backend.breaker.state is BreakerState.CLOSED
     finally:
         await backend.aclose()

@@ -125,7 +125,7 @@ async def test_predict_matches_the_server_runtime(
             (URL, URL_FEEDS, CHAMPION, 1),
         ]
         for name, feeds, route, version in cases:
-            answer = await backend.predict(name, feeds, route)
+            answer = await backend.submit(name, feeds, route)
             want_version, want = await server.local(name, feeds, version=version)
             assert (answer.model, answer.version) == (name, want_version)
             assert answer.probabilities.dtype == np.float32
@@ -142,8 +142,8 @@ async def test_http_sends_fp32_binary_and_strings_as_json(
     backend = await started(server, specs, "http", transport)
     try:
         transport.requests.clear()
-        await backend.predict(TINY, TINY_FEEDS)
-        await backend.predict(URL, URL_FEEDS)
+        await backend.submit(TINY, TINY_FEEDS)
+        await backend.submit(URL, URL_FEEDS)
         mixed, text = transport.requests
         length = int(mixed.headers["inference-header-content-length"])
         assert orjson.loads(mixed.content[:length]) == {
@@ -195,21 +195,21 @@ async def test_errors_are_domain_errors(
     backend = await started(server, specs, protocol)
     try:
         with pytest.raises(InvalidInput, match=r"must have shape \[-1, 2\]"):
-            await backend.predict(TINY, {**TINY_FEEDS, "numeric": np.zeros((4, 3), np.float32)})
+            await backend.submit(TINY, {**TINY_FEEDS, "numeric": np.zeros((4, 3), np.float32)})
         with pytest.raises(InvalidInput, match="must be FP32"):
-            await backend.predict(
+            await backend.submit(
                 TINY, {**TINY_FEEDS, "numeric": TINY_FEEDS["numeric"].astype(str).astype(object)}
             )
         with pytest.raises(InvalidInput, match="expected inputs"):
-            await backend.predict(TINY, {"numeric": TINY_FEEDS["numeric"]})
+            await backend.submit(TINY, {"numeric": TINY_FEEDS["numeric"]})
         with pytest.raises(InvalidInput, match="input 'numeric' is float64"):  # refused before sending
-            await backend.predict(TINY, {**TINY_FEEDS, "numeric": TINY_FEEDS["numeric"].astype(np.float64)})
+            await backend.submit(TINY, {**TINY_FEEDS, "numeric": TINY_FEEDS["numeric"].astype(np.float64)})
         with pytest.raises(UnknownModel, match="'nope'"):
-            await backend.predict("nope", TINY_FEEDS)
+            await backend.submit("nope", TINY_FEEDS)
         with pytest.raises(Unavailable, match="model 'dga_detector' is not available"):
-            await backend.predict("dga_detector", URL_FEEDS)
+            await backend.submit("dga_detector", URL_FEEDS)
         with pytest.raises(ModelNotLoaded, match="no 'canary' version"):
-            await backend.predict(URL, URL_FEEDS, CANARY)
+            await backend.submit(URL, URL_FEEDS, CANARY)
         assert backend.breaker.state is BreakerState.CLOSED
         assert backend.breaker._consecutive == 0
     finally:
@@ -235,13 +235,13 @@ async def test_http_status_codes_map_to_error_kinds(
     try:
         transport.fault = answer(429, b'{"error": "queue full"}', {"Retry-After": "2"})
         with pytest.raises(Overloaded, match="queue full"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         transport.fault = answer(500, b"<html>proxy error</html>")
         with pytest.raises(Unavailable, match=r"HTTP 500: <html>proxy error</html>"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         transport.fault = answer(200, b'{"model_name": "tiny_detector", "outputs": []}')
         with pytest.raises(Unavailable, match="the answer has no 'probabilities' output"):
-            await backend.predict(TINY, TINY_FEEDS)
+            await backend.submit(TINY, TINY_FEEDS)
         assert backend.breaker._consecutive == 2
     finally:
         await backend.aclose()
@@ -260,13 +260,13 @@ async def test_answers_and_polls_follow_a_promotion(
             registry.delete_alias(TINY, CANARY)
             await server.runtime.refresh()
             before = backend.served()
-            answer = await backend.predict(TINY, TINY_FEEDS)  # the server's default answers: now v2
+            answer = await backend.submit(TINY, TINY_FEEDS)  # the server's default answers: now v2
             assert answer.version == 2
             np.testing.assert_array_equal(answer.probabilities, (await server.local(TINY, TINY_FEEDS))[1])
             assert backend.served() is not before
             assert backend.served()[TINY].routes[CHAMPION] == 2  # learnt from the answer, before any poll
             with pytest.raises(NotServed, match="no version labelled 'canary'"):
-                await backend.predict(TINY, TINY_FEEDS, CANARY)
+                await backend.submit(TINY, TINY_FEEDS, CANARY)
             for _ in range(100):  # the refusal woke the poller
                 if CANARY not in backend.served()[TINY].routes:
                     break

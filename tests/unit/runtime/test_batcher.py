@@ -11,8 +11,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
-from fortress.runtime.batcher import PROBE_EVERY, DynamicBatcher
+from fortress.runtime.batcher import DynamicBatcher
 from fortress.runtime.batching_settings import BatchingSettings
+from fortress.runtime.dispatch import Submitted
 from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelFailed, Overloaded
 from fortress.runtime.session import LoadedModel
 from support.models import tiny_loaded
@@ -102,9 +103,10 @@ def test_deadline_raises_and_late_result_is_dropped(model: LoadedModel) -> None:
     async def main() -> None:
         batcher, slow = _slow_batcher(model, max_inflight_batches=1)
         with pytest.raises(DeadlineExceeded):
-            await batcher.submit(_feeds(rng, 2), timeout_s=0.05)
+            await Submitted("tiny_detector", 1, batcher.submit(_feeds(rng, 2))).wait(0.05)
         slow.gate.set()
-        assert (await batcher.submit(_feeds(rng, 3), timeout_s=5)).shape == (3, 2)
+        answer = await Submitted("tiny_detector", 1, batcher.submit(_feeds(rng, 3))).wait(5)
+        assert answer.probabilities.shape == (3, 2)
         await batcher.aclose()
 
     asyncio.run(main())
@@ -172,29 +174,30 @@ def test_cheap_idle_model_runs_inline_with_the_same_results(model: LoadedModel) 
 def test_concurrent_callers_of_an_inline_model_are_gathered_into_batches(model: LoadedModel) -> None:
     registry = CollectorRegistry()
     rng = np.random.default_rng(7)
-    first = [_feeds(rng, 1) for _ in range(2 * PROBE_EVERY)]
+    first = [_feeds(rng, 1) for _ in range(64)]
     second = [_feeds(rng, int(rng.integers(1, 9))) for _ in range(400)]
     labels = {"model": "tiny_detector", "version": "1"}
 
     def calls() -> float:
         return registry.get_sample_value("fortress_batch_rows_count", labels) or 0.0
 
-    async def main() -> tuple[list[np.ndarray], float, bool]:
+    async def main() -> tuple[list[np.ndarray], float, float]:
         settings = BatchingSettings(max_batch_size=32, inline_below_us=10**9)
         batcher = DynamicBatcher.for_model(model, settings, metrics=RuntimeMetrics(registry))
         try:
-            await asyncio.gather(*(batcher.submit(r) for r in first))  # a probe finds company
+            await asyncio.gather(*(batcher.submit(r) for r in first))
             before = calls()
             got = await asyncio.gather(*(batcher.submit(r) for r in second))
             model_calls = calls() - before
-            for request in first[:2]:  # one caller at a time again: back to running inline
+            for request in first[:2]:  # one caller at a time again: each call on its own
                 await batcher.submit(request)
-            return got, model_calls, batcher._gathering
+            return got, model_calls, calls() - before - model_calls
         finally:
+            assert batcher._task is None  # every call ran on the event loop, none queued
             await batcher.aclose()
 
-    got, model_calls, gathering = asyncio.run(main())
+    got, model_calls, alone = asyncio.run(main())
     for request, have in zip(second, got, strict=True):
         np.testing.assert_allclose(have, model.run(request), atol=1e-6)
     assert model_calls < len(second) / 4  # batched, not 400 inline calls
-    assert gathering is False
+    assert alone == 2

@@ -99,7 +99,7 @@ def test_an_over_full_queue_is_an_overload_and_unloading_waits_for_use(
             with pytest.raises(Overloaded):
                 dispatcher.submit(model, _feeds(rng, 3))
             assert dispatcher.uses(model)
-            await dispatcher.wait_unused(model)
+            await dispatcher.release(model)
             assert first.done()
             assert not dispatcher.uses(model)
             assert (await first).shape == (8, 2)

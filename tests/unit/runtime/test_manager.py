@@ -22,6 +22,7 @@ import pytest
 from fortress.errors import Unavailable
 from fortress.registry.base import CHAMPION
 from fortress.registry.mlflow_registry import MlflowRegistry
+from fortress.runtime.dispatch import DispatcherFactory, grouped, per_model
 from fortress.runtime.errors import ModelNotLoaded
 from fortress.runtime.manager import ModelRuntime
 from fortress.runtime.session import LoadedModel
@@ -77,8 +78,8 @@ def test_loads_aliases_and_resolves_versions_and_labels(registry: MlflowRegistry
             await runtime.refresh()
             assert runtime.resolve("tiny_detector", label="staging").model.version == 2
             assert runtime.resolve("tiny_detector", version=1).model.version == 1
-            model, out = await runtime.infer("tiny_detector", _feeds(), label="staging")
-            assert (model.version, out.shape) == (2, (3, 2))
+            answer = await runtime.submit(runtime.resolve("tiny_detector", label="staging"), _feeds())
+            assert (answer.version, answer.probabilities.shape) == (2, (3, 2))
             with pytest.raises(ModelNotLoaded, match="no version labelled 'canary'"):
                 runtime.resolve("tiny_detector", label="canary")
             with pytest.raises(ModelNotLoaded, match="version 7"):
@@ -91,11 +92,12 @@ def test_loads_aliases_and_resolves_versions_and_labels(registry: MlflowRegistry
     asyncio.run(main())
 
 
-@pytest.mark.parametrize("grouped", [False, True], ids=["per-model", "grouped"])
-def test_swap_under_steady_load_fails_no_request(registry: MlflowRegistry, grouped: bool) -> None:
+@pytest.mark.parametrize("dispatch", [per_model, grouped], ids=["per-model", "grouped"])
+def test_swap_under_steady_load_fails_no_request(
+    registry: MlflowRegistry, dispatch: DispatcherFactory
+) -> None:
     async def main() -> tuple[list[int], int]:
-        runtime = ModelRuntime(registry, RuntimeSettings())
-        infer = runtime.infer_grouped if grouped else runtime.infer
+        runtime = ModelRuntime(registry, RuntimeSettings(), dispatch=dispatch)
         await runtime.start()
         versions: list[int] = []
         errors = 0
@@ -105,8 +107,8 @@ def test_swap_under_steady_load_fails_no_request(registry: MlflowRegistry, group
             nonlocal errors
             while not stop.is_set():
                 try:
-                    model, _ = await infer("tiny_detector", _feeds(2))
-                    versions.append(model.version)
+                    answer = await runtime.submit(runtime.resolve("tiny_detector"), _feeds(2))
+                    versions.append(answer.version)
                 except Exception:
                     errors += 1
                 await asyncio.sleep(0)
@@ -144,8 +146,8 @@ def test_unreachable_registry_keeps_serving_and_recovers(registry: MlflowRegistr
             await asyncio.sleep(0.3)
             assert not runtime.status.registry_ok
             assert "unreachable" in runtime.status.last_error
-            _, out = await runtime.infer("tiny_detector", _feeds())  # still served
-            assert out.shape == (3, 2)
+            answer = await runtime.submit(runtime.resolve("tiny_detector"), _feeds())  # still served
+            assert answer.probabilities.shape == (3, 2)
             flaky.down = False
             registry.set_alias("tiny_detector", CHAMPION, 2)
             deadline = time.monotonic() + 5
@@ -195,7 +197,7 @@ def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
             retired.append(weakref.ref(runtime.resolve("tiny_detector").model))
             registry.set_alias("tiny_detector", CHAMPION, 2 if cycle % 2 == 0 else 1)
             await runtime.refresh()
-            await runtime.infer("tiny_detector", _feeds())
+            await runtime.submit(runtime.resolve("tiny_detector"), _feeds())
             for _ in range(500):  # let the retired version drain and be released (up to 5 s)
                 gc.collect()
                 if retired[-1]() is None:

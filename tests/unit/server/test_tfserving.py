@@ -392,11 +392,11 @@ async def test_a_streamed_predict_body_is_answered_like_a_whole_one(client: http
 async def test_a_bug_behind_predict_is_a_500_without_internals(
     shared_home: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*args: Any, **kwargs: Any) -> Any:
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
     async with served_client(shared_home) as (client, _):
-        monkeypatch.setattr(ModelRuntime, "infer_served", broken)
+        monkeypatch.setattr(ModelRuntime, "submit", broken)
         response = await client.post(f"{TINY}:predict", json={"instances": ROWS})
     assert response.status_code == 500
     assert response.json() == {"error": "internal server error"}

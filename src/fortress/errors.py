@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import ClassVar
 
@@ -39,6 +40,28 @@ class NotFound(FortressError):
 
 class Unavailable(FortressError):
     kind = ErrorKind.UNAVAILABLE
+
+
+class Overloaded(FortressError):
+    """Too much load now (a full queue, a spent rate limit, a remote server's 429): retry later."""
+
+    kind = ErrorKind.OVERLOADED
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class DeadlineExceeded(FortressError):
+    kind = ErrorKind.TIMEOUT
+
+
+def retry_after(exc: FortressError) -> int | None:
+    """Whole seconds a client should wait before retrying (at least 1), for overloads only: what every
+    transport sends (HTTP ``Retry-After``, gRPC ``retry-after`` metadata)."""
+    if not isinstance(exc, Overloaded):
+        return None
+    return max(1, math.ceil(exc.retry_after_s))
 
 
 class DatasetError(FortressError):

@@ -20,7 +20,7 @@ from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, M
 from fortress.backends.remote import RemoteCall
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import Unavailable
-from fortress.gateway.app import create_app
+from fortress.gateway.http.app import create_app
 from fortress.gateway.platform import GatewayPlatform, build_platform
 from fortress.gateway.router import ModelRouter
 from fortress.registry.base import CHAMPION, Candidate

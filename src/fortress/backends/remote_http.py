@@ -16,8 +16,7 @@ import orjson
 
 from fortress.backends.remote import BackendDown, NotServed
 from fortress.backends.remote_settings import RemoteBackendSettings
-from fortress.errors import FortressError, InvalidInput, Unavailable
-from fortress.runtime.errors import Overloaded
+from fortress.errors import FortressError, InvalidInput, Overloaded, Unavailable
 
 MAX_MESSAGE_CHARS = 1000
 

@@ -29,8 +29,7 @@ from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.backends.v2_http import HttpV2Client
 from fortress.backends.v2_tensors import version_label
 from fortress.catalog.spec import ModelSpec
-from fortress.errors import InvalidInput
-from fortress.runtime.errors import Overloaded
+from fortress.errors import InvalidInput, Overloaded
 
 logger = logging.getLogger(__name__)
 

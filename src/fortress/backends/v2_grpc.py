@@ -32,8 +32,7 @@ from fortress.backends.v2_tensors import (
     strings,
 )
 from fortress.catalog.spec import PROBABILITIES_OUTPUT
-from fortress.errors import FortressError, InvalidInput, Unavailable
-from fortress.runtime.errors import Overloaded
+from fortress.errors import FortressError, InvalidInput, Overloaded, Unavailable
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 _INVALID = {"INVALID_ARGUMENT", "OUT_OF_RANGE", "FAILED_PRECONDITION"}

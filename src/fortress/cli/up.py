@@ -16,7 +16,7 @@ from fortress.gateway.settings import GatewaySettings
 from fortress.registry.base import ModelRegistry
 from fortress.settings import Settings
 
-APP_FACTORY = "fortress.gateway.factory:app_from_env"
+APP_FACTORY = "fortress.gateway.http.factory:app_from_env"
 UP_KEY_NAME = "fortress-up"
 
 
@@ -52,7 +52,7 @@ def up_command(
     _print_instructions(url, key_line, example, settings)
 
     def one_process() -> Any:
-        from fortress.gateway.factory import build_app
+        from fortress.gateway.http.factory import build_app
 
         return build_app(settings, registry, freeze_gc=True)
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fortress.errors import Overloaded
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batching_settings import BatchingSettings
-from fortress.runtime.errors import BadTensor, ModelNotLoaded, Overloaded
+from fortress.runtime.errors import BadTensor, ModelNotLoaded
 from fortress.runtime.session import LoadedModel
 
 

@@ -22,9 +22,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from fortress.errors import DeadlineExceeded
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batcher import BatcherPool, BatchHistograms
-from fortress.runtime.errors import DeadlineExceeded
 from fortress.runtime.group import GroupDispatcher
 from fortress.runtime.session import LoadedModel
 from fortress.runtime.settings import RuntimeSettings

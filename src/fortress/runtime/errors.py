@@ -1,4 +1,5 @@
-"""Errors of the model runtime; transports map their kinds to status codes."""
+"""Errors of the model runtime; transports map their kinds to status codes (``Overloaded`` and
+``DeadlineExceeded`` are shared by every layer: ``fortress.errors``)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,6 @@ class BadTensor(InvalidInput):
 
 class ModelNotLoaded(NotFound):
     """No loaded version answers to this model name / version / label."""
-
-
-class Overloaded(FortressError):
-    kind = ErrorKind.OVERLOADED
-
-    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
-class DeadlineExceeded(FortressError):
-    kind = ErrorKind.TIMEOUT
 
 
 class ModelFailed(FortressError):

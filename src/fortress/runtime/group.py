@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fortress.errors import Overloaded
 from fortress.runtime.batcher import BatchHistograms, concat_feeds
-from fortress.runtime.errors import Overloaded
 from fortress.runtime.session import LoadedModel
 
 

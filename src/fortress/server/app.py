@@ -17,16 +17,15 @@ from typing import Any, cast
 
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from fortress.http.fast_path import FastRoutes, InFront
+from fortress.http.limits import BodyLimit
 from fortress.process import freeze_startup_objects
 from fortress.runtime.manager import ModelRuntime
-from fortress.server.errors import any_error_response, http_error, internal_error
-from fortress.server.fast_path import serve_in_front
+from fortress.server.errors import ERRORS
 from fortress.server.health import ops_routes
-from fortress.server.limits import BodyLimit
 from fortress.server.settings import ServerSettings
 from fortress.server.tfserving import TfServingApi
 
@@ -50,14 +49,18 @@ def create_app(
         *_v2_routes(runtime),
         *ops_routes(runtime, metrics_registry),
     ]
-    app = Starlette(
+    app = ServerApp(
         routes=routes,
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
-        exception_handlers={HTTPException: http_error, Exception: internal_error},
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes, errors=ERRORS)],
+        exception_handlers=ERRORS.handlers(),
         lifespan=_lifespan(runtime, settings, freeze_gc),
     )
-    serve_in_front(app, tfserving.fast_route, any_error_response, settings.max_body_bytes)
+    app.fast_routes = FastRoutes(tfserving.fast_route, ERRORS, settings.max_body_bytes)
     return app
+
+
+class ServerApp(InFront):
+    """The model server: TF Serving ``:predict`` on the fast path, every other route Starlette's."""
 
 
 def _optional(module: str, attribute: str) -> Any | None:

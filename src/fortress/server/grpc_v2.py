@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import grpc
 from tritonclient.grpc import service_pb2 as pb
 
-from fortress.errors import FortressError, NotFound
+from fortress.errors import FortressError, NotFound, retry_after
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.v2_codec import (
     FP32,
@@ -35,7 +35,7 @@ from fortress.server.v2_codec import (
     server_meta,
     to_raw,
 )
-from fortress.server.v2_errors import GRPC_CODE, BadV2Request, retry_after_s
+from fortress.server.v2_errors import GRPC_CODE, BadV2Request
 
 SERVICE = "inference.GRPCInferenceService"
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -60,7 +60,7 @@ def create_grpc_server(
 
 
 async def _abort(context: Any, exc: FortressError) -> None:
-    retry = retry_after_s(exc)
+    retry = retry_after(exc)
     trailing = (("retry-after", str(retry)),) if retry is not None else ()
     await context.abort(grpc.StatusCode[GRPC_CODE[exc.kind]], str(exc), trailing_metadata=trailing)
 

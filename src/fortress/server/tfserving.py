@@ -20,10 +20,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fortress.errors import FortressError
+from fortress.http.fast_path import Handler
 from fortress.runtime.errors import ModelNotLoaded
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.errors import JSON, error_response
-from fortress.server.fast_path import Handler
 from fortress.server.tfserving_codec import (
     VersionStatus,
     decode_predict,
@@ -96,7 +96,7 @@ class TfServingApi:
         return Response(body, media_type=JSON)
 
     def fast_route(self, path: str) -> Handler | None:
-        """``POST`` paths the fast path (``server/fast_path.py``) answers: well-formed predict targets,
+        """``POST`` paths the fast path (``http/fast_path.py``) answers: well-formed predict targets,
         each with a handler bound to its parsed target. Anything else (malformed paths: their 404/405
         messages) goes to the routes above."""
         handler = self._handlers.get(path)

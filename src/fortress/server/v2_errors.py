@@ -8,9 +8,7 @@ side never imports grpc.
 
 from __future__ import annotations
 
-import math
-
-from fortress.errors import ErrorKind, FortressError, InvalidInput
+from fortress.errors import ErrorKind, InvalidInput
 
 
 class BadV2Request(InvalidInput):
@@ -29,11 +27,3 @@ GRPC_CODE: dict[ErrorKind, str] = {
     ErrorKind.FAILED: "INTERNAL",
 }
 """Name of the ``grpc.StatusCode`` for each kind (HTTP statuses: ``server.errors.HTTP_STATUS``)."""
-
-
-def retry_after_s(exc: FortressError) -> int | None:
-    """Whole seconds a client should wait before retrying (only for overload), else None."""
-    if exc.kind is not ErrorKind.OVERLOADED:
-        return None
-    seconds = getattr(exc, "retry_after_s", 1.0)
-    return max(1, math.ceil(float(seconds)))

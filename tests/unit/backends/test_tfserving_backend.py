@@ -16,10 +16,10 @@ from fortress.backends.breaker import BreakerState, CircuitOpen
 from fortress.backends.remote import BackendDown, NotServed
 from fortress.backends.tfserving import TfServingBackend
 from fortress.catalog.spec import ModelSpec
-from fortress.errors import InvalidInput, NotFound, Unavailable, UnknownModel
+from fortress.errors import InvalidInput, NotFound, Overloaded, Unavailable, UnknownModel
 from fortress.registry.base import CANARY, CHAMPION
 from fortress.registry.mlflow_registry import MlflowRegistry
-from fortress.runtime.errors import ModelNotLoaded, Overloaded
+from fortress.runtime.errors import ModelNotLoaded
 from fortress.settings import Settings
 from support.processes import free_port
 from support.remote_serving import (

@@ -16,10 +16,10 @@ from fortress.backends.breaker import BreakerState
 from fortress.backends.remote import BackendDown, NotServed
 from fortress.backends.v2 import V2Backend
 from fortress.catalog.spec import ModelSpec
-from fortress.errors import InvalidInput, Unavailable, UnknownModel
+from fortress.errors import InvalidInput, Overloaded, Unavailable, UnknownModel
 from fortress.registry.base import CANARY, CHAMPION
 from fortress.registry.mlflow_registry import MlflowRegistry
-from fortress.runtime.errors import ModelNotLoaded, Overloaded
+from fortress.runtime.errors import ModelNotLoaded
 from fortress.settings import Settings
 from support.processes import free_port
 from support.remote_serving import (

@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from fortress.gateway.factory import build_app
+from fortress.gateway.http.factory import build_app
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.settings import RegistrySettings, Settings

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry
 
+from fortress.errors import DeadlineExceeded, Overloaded
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batcher import DynamicBatcher
 from fortress.runtime.batching_settings import BatchingSettings
 from fortress.runtime.dispatch import Submitted
-from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelFailed, Overloaded
+from fortress.runtime.errors import BadTensor, ModelFailed
 from fortress.runtime.session import LoadedModel
 from support.models import tiny_loaded
 

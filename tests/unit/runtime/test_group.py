@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from fortress.runtime.errors import ModelFailed, Overloaded
+from fortress.errors import Overloaded
+from fortress.runtime.errors import ModelFailed
 from fortress.runtime.group import GroupDispatcher
 from fortress.runtime.session import LoadedModel
 from support.models import tiny_loaded

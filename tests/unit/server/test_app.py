@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fortress.errors import ErrorKind, FortressError, InvalidInput
-from fortress.runtime.errors import DeadlineExceeded, ModelFailed, ModelNotLoaded, Overloaded
+from fortress.errors import DeadlineExceeded, ErrorKind, FortressError, InvalidInput, Overloaded
+from fortress.runtime.errors import ModelFailed, ModelNotLoaded
 from fortress.runtime.manager import ModelRuntime
 from fortress.runtime.settings import RuntimeSettings
 from fortress.server.app import create_app, grpc_address

@@ -15,10 +15,10 @@ import numpy as np
 import orjson
 import pytest
 
+from fortress.errors import Overloaded
 from fortress.registry.base import CANARY, Candidate, sha256_hex
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.runtime.batching_settings import BatchingSettings
-from fortress.runtime.errors import Overloaded
 from fortress.runtime.manager import ModelRuntime
 from fortress.runtime.settings import RuntimeSettings
 from fortress.server.errors import error_response

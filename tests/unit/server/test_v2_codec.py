@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from tritonclient.utils import deserialize_bytes_tensor, serialize_byte_tensor
 
-from fortress.errors import ErrorKind
-from fortress.runtime.errors import DeadlineExceeded, ModelFailed, Overloaded
+from fortress.errors import DeadlineExceeded, ErrorKind, Overloaded, retry_after
+from fortress.runtime.errors import ModelFailed
 from fortress.server.errors import HTTP_STATUS
 from fortress.server.v2_codec import (
     BYTES,
@@ -19,7 +19,7 @@ from fortress.server.v2_codec import (
     parse_version,
     to_raw,
 )
-from fortress.server.v2_errors import GRPC_CODE, retry_after_s
+from fortress.server.v2_errors import GRPC_CODE
 
 WORDS = ["tcp", "", "ünïcode ✓", "http://example.com/a?b=c"]
 
@@ -66,5 +66,5 @@ def test_every_error_kind_has_an_http_and_a_grpc_status() -> None:
         assert 400 <= HTTP_STATUS[kind] < 600
     assert (HTTP_STATUS[Overloaded.kind], HTTP_STATUS[DeadlineExceeded.kind]) == (429, 504)
     assert HTTP_STATUS[ModelFailed.kind] == 503
-    assert retry_after_s(Overloaded("busy", retry_after_s=2.2)) == 3
-    assert retry_after_s(DeadlineExceeded("late")) is None
+    assert retry_after(Overloaded("busy", retry_after_s=2.2)) == 3
+    assert retry_after(DeadlineExceeded("late")) is None

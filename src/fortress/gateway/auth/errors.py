@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fortress.errors import FortressError
-from fortress.runtime.errors import Overloaded
+from fortress.errors import FortressError, Overloaded
 
 
 class KeyFileError(FortressError):

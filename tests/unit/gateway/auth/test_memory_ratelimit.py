@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fortress.errors import ErrorKind, InvalidInput
+from fortress.errors import ErrorKind, InvalidInput, Overloaded
 from fortress.gateway.auth.ratelimit import (
     MemoryRateLimiter,
     NoRateLimiter,
@@ -15,7 +15,6 @@ from fortress.gateway.auth.ratelimit import (
     build_rate_limiter,
 )
 from fortress.gateway.auth.settings import RateLimitSettings
-from fortress.runtime.errors import Overloaded
 
 
 class FakeClock:

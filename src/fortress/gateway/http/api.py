@@ -1,28 +1,31 @@
 """The gateway's HTTP endpoints: translate requests into calls on the platform's services and back.
 
-The inference endpoints read the raw body and validate it with the request models' compiled
-validators (no per-request FastAPI body machinery); their OpenAPI entries still name those models.
+The inference endpoints (``INFERENCE_ROUTES``) are served by the fast path (``http/fast_path.py``) from
+the raw body, validated by the request models' compiled validators; the same table gives their
+OpenAPI entries (``gateway/http/app.py``). Every other route is a FastAPI route (``api_router``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.responses import PlainTextResponse, Response
 
 from fortress.errors import InvalidInput
-from fortress.gateway.http_errors import JSON, check_json, validation_error
+from fortress.gateway.http.errors import JSON, check_json, error_responses, validation_error
 from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.schema import (
     BATCH_REQUEST,
     REQUEST,
+    BatchRequest,
     BatchResponse,
-    ErrorBody,
+    InferenceRequest,
     InferenceResponse,
 )
 from fortress.gateway.status import health, models_overview, ready
@@ -30,23 +33,30 @@ from fortress.gateway.status import health, models_overview, ready
 T = TypeVar("T")
 INFERENCE = "/api/v1/inference"
 INFERENCE_BATCH = "/api/v1/inference/batch"
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text}
-    for code, text in (
-        (400, "Malformed JSON, unknown model, too many investigations"),
-        (401, "Missing or invalid credentials"),
-        (403, "Credentials lack the scope"),
-        (413, "Body too large"),
-        (415, "Not JSON"),
-        (422, "Invalid feature groups or values (names group, field and reason)"),
-        (429, "Rate limited (see Retry-After)"),
-    )
-}
 
 
-def _body_schema(name: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{name}"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+@dataclass(frozen=True, slots=True)
+class FastRoute:
+    """A hot POST route, declared once: what serves it and what OpenAPI says of it."""
+
+    path: str
+    handler: str
+    """The ``Endpoints`` method (a fast-path ``Handler``)."""
+    request: type[BaseModel]
+    response: type[BaseModel]
+    summary: str
+
+
+INFERENCE_ROUTES = (
+    FastRoute(
+        INFERENCE, "investigation", InferenceRequest, InferenceResponse,
+        "Run one investigation through the ensemble.",
+    ),
+    FastRoute(
+        INFERENCE_BATCH, "investigations", BatchRequest, BatchResponse,
+        "Run many investigations in one call; results come back in request order.",
+    ),
+)  # fmt: skip
 
 
 class Endpoints:
@@ -54,19 +64,8 @@ class Endpoints:
         self.platform = platform
         self.service = platform.service
 
-    async def inference(self, request: Request) -> Response:
-        """Run one investigation through the ensemble."""
-        answer = await self.investigation(request.url.path, request.headers, await request.body())
-        return Response(answer, media_type=JSON)
-
-    async def inference_batch(self, request: Request) -> Response:
-        """Run many investigations in one call; results come back in request order."""
-        answer = await self.investigations(request.url.path, request.headers, await request.body())
-        return Response(answer, media_type=JSON)
-
     async def investigation(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
-        """One investigation's answer (JSON) for a request's headers and raw body (the fast path's
-        handler, ``server/fast_path.py``; the route above serves it when that layer is absent)."""
+        """One investigation's answer (JSON) for a request's headers and raw body (a fast-path handler)."""
         principal = await self.platform.admit(headers, "inference")
         check_json(headers.get("content-type"))
         async with self.platform.working:
@@ -118,17 +117,10 @@ def _parse(adapter: TypeAdapter[T], body: bytes) -> T:
 
 
 def api_router(e: Endpoints) -> APIRouter:
+    """Every route but the fast ones (``INFERENCE_ROUTES``)."""
     router = APIRouter()
-    router.add_api_route(
-        INFERENCE, e.inference, methods=["POST"], response_model=InferenceResponse,
-        responses=ERRORS, openapi_extra=_body_schema("InferenceRequest"), tags=["inference"],
-    )  # fmt: skip
-    router.add_api_route(
-        INFERENCE_BATCH, e.inference_batch, methods=["POST"], response_model=BatchResponse,
-        responses=ERRORS, openapi_extra=_body_schema("BatchRequest"), tags=["inference"],
-    )  # fmt: skip
-    auth_errors: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403, 429)}
-    ops_errors: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403)}
+    auth_errors = error_responses(401, 403, 429)
+    ops_errors = error_responses(401, 403)
     router.add_api_route("/api/v1/models", e.models, methods=["GET"], tags=["models"], responses=auth_errors)
     router.add_api_route("/health", e.health, methods=["GET"], tags=["health"], responses=ops_errors)
     router.add_api_route("/health/live", e.live, methods=["GET"], tags=["health"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fortress.gateway.app import create_app
+from fortress.gateway.http.app import create_app
 from fortress.gateway.platform import build_platform
 from fortress.registry.base import ModelRegistry
 from fortress.settings import Settings

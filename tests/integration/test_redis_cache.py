@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from fortress.gateway.cache import CacheSettings, CacheUnavailable, build_result_cache
+from fortress.gateway.cache import CacheSettings, build_result_cache
+from fortress.gateway.cache.errors import CacheUnavailable
 from fortress.gateway.cache.redis_cache import RedisResultCache
 from support.processes import free_port
 from support.redis_server import RedisServer

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry
 
-from fortress.backends.breaker import BreakerState, CircuitOpen
+from fortress.backends.breaker import BreakerState
+from fortress.backends.errors import CircuitOpen
 from fortress.backends.remote import RemoteBackend
 from fortress.backends.tfserving import TfServingBackend
 from fortress.backends.v2 import V2Backend

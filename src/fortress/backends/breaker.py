@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 
-from fortress.errors import Unavailable
+from fortress.backends.errors import CircuitOpen
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +23,6 @@ class BreakerState(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
-
-
-class CircuitOpen(Unavailable):
-    """The circuit is open: the call was refused without trying the server."""
-
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 class CircuitBreaker:

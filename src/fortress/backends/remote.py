@@ -22,6 +22,7 @@ import numpy as np
 
 from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
 from fortress.backends.breaker import BreakerState, CircuitBreaker
+from fortress.backends.errors import BackendDown, NotServed
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import FortressError, Unavailable, UnknownModel
@@ -30,14 +31,6 @@ from fortress.runtime.errors import ModelNotLoaded
 logger = logging.getLogger(__name__)
 
 CANARY_ROUTE = "canary"
-
-
-class BackendDown(Unavailable):
-    """The server could not be reached, did not answer in time, or failed (5xx): a breaker failure."""
-
-
-class NotServed(Unavailable):
-    """The server does not serve this model, version or label (404): re-poll; not a breaker failure."""
 
 
 class RemoteCall:

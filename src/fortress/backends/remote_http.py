@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import httpx
 import orjson
 
-from fortress.backends.remote import BackendDown, NotServed
+from fortress.backends.errors import BackendDown, NotServed
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.errors import FortressError, InvalidInput, Overloaded, Unavailable
 

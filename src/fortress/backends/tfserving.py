@@ -20,7 +20,8 @@ import numpy as np
 import orjson
 
 from fortress.backends.base import DEFAULT_ROUTE, BackendModel, ModelAnswer
-from fortress.backends.remote import CANARY_ROUTE, BackendDown, NotServed, RemoteBackend
+from fortress.backends.errors import BackendDown, NotServed
+from fortress.backends.remote import CANARY_ROUTE, RemoteBackend
 from fortress.backends.remote_http import http_client, load_json, send
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.catalog.spec import PROBABILITIES_OUTPUT, ModelSpec

@@ -24,7 +24,8 @@ import httpx
 import numpy as np
 
 from fortress.backends.base import DEFAULT_ROUTE, BackendModel, ModelAnswer
-from fortress.backends.remote import CANARY_ROUTE, NotServed, RemoteBackend
+from fortress.backends.errors import NotServed
+from fortress.backends.remote import CANARY_ROUTE, RemoteBackend
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.backends.v2_http import HttpV2Client
 from fortress.backends.v2_tensors import version_label

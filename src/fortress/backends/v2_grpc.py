@@ -20,7 +20,7 @@ import numpy as np
 from tritonclient.grpc import service_pb2 as pb
 from tritonclient.grpc import service_pb2_grpc
 
-from fortress.backends.remote import BackendDown, NotServed
+from fortress.backends.errors import BackendDown, NotServed
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.backends.v2_tensors import (
     FP32,

@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import orjson
 
-from fortress.backends.remote import BackendDown, NotServed
+from fortress.backends.errors import BackendDown, NotServed
 from fortress.backends.remote_http import http_client, load_json, send
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.backends.v2_tensors import FP32, datatype, decode_fp32, fp32_bytes, parse_version, strings

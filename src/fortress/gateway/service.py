@@ -18,7 +18,8 @@ import orjson
 from fortress.catalog.spec import ModelSpec
 from fortress.features.store import FeatureStore
 from fortress.features.views import GROUPS as STORE_GROUPS
-from fortress.gateway.cache.base import CacheUnavailable, ResultCache
+from fortress.gateway.cache.base import ResultCache
+from fortress.gateway.cache.errors import CacheUnavailable
 from fortress.gateway.ensemble import Vote, vote
 from fortress.gateway.errors import BadRequest, InvalidFeatures
 from fortress.gateway.events.base import AuditEvent, EventSink

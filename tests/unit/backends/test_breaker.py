@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from fortress.backends.breaker import BreakerState, CircuitBreaker, CircuitOpen
+from fortress.backends.breaker import BreakerState, CircuitBreaker
+from fortress.backends.errors import CircuitOpen
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.errors import ErrorKind
 

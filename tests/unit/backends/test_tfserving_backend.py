@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from fortress.backends.base import ModelAnswer
-from fortress.backends.breaker import BreakerState, CircuitOpen
-from fortress.backends.remote import BackendDown, NotServed
+from fortress.backends.breaker import BreakerState
+from fortress.backends.errors import BackendDown, CircuitOpen, NotServed
 from fortress.backends.tfserving import TfServingBackend
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import InvalidInput, NotFound, Overloaded, Unavailable, UnknownModel

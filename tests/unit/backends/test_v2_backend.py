@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from fortress.backends.breaker import BreakerState
-from fortress.backends.remote import BackendDown, NotServed
+from fortress.backends.errors import BackendDown, NotServed
 from fortress.backends.v2 import V2Backend
 from fortress.catalog.spec import ModelSpec
 from fortress.errors import InvalidInput, Overloaded, Unavailable, UnknownModel

@@ -1,6 +1,7 @@
 """The gateway's result cache: whole inference responses by request and model versions."""
 
-from fortress.gateway.cache.base import CacheStatus, CacheUnavailable, ResultCache
+from fortress.gateway.cache.base import CacheStatus, ResultCache
+from fortress.gateway.cache.errors import CacheUnavailable
 from fortress.gateway.cache.factory import build_result_cache
 from fortress.gateway.cache.keys import canonical_json, result_key
 from fortress.gateway.cache.memory import MemoryResultCache

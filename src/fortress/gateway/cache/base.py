@@ -5,14 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from fortress.errors import Unavailable
-
-
-class CacheUnavailable(Unavailable):
-    """The cache cannot answer now (backend down, slow, or in its back-off window).
-
-    The gateway answers uncached; it never fails a request because of this."""
-
 
 @dataclass(frozen=True, slots=True)
 class CacheStatus:

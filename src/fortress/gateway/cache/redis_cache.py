@@ -22,7 +22,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from fortress.gateway.cache.base import CacheStatus, CacheUnavailable
+from fortress.gateway.cache.base import CacheStatus
+from fortress.gateway.cache.errors import CacheUnavailable
 from fortress.gateway.cache.settings import CacheSettings
 
 T = TypeVar("T")

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 import fortress.gateway.cache.redis_cache as redis_module
-from fortress.gateway.cache import CacheSettings, CacheUnavailable, MemoryResultCache, build_result_cache
+from fortress.gateway.cache import CacheSettings, MemoryResultCache, build_result_cache
+from fortress.gateway.cache.errors import CacheUnavailable
 from fortress.gateway.cache.redis_cache import RedisResultCache
 
 

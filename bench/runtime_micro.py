@@ -44,7 +44,8 @@ def _per_row_us(session: object, feeds: dict[str, np.ndarray], rows: int) -> flo
 def main() -> int:
     import onnxruntime as ort
 
-    registry = MlflowRegistry(Settings())
+    settings = Settings()
+    registry = MlflowRegistry(settings.registry, settings.home)
     names = registry.model_names()
     if not names:
         print("no models registered: run `make run` (or `make train`) first", file=sys.stderr)

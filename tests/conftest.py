@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from fortress.settings import RegistrySettings, Settings
+from fortress.registry.settings import RegistrySettings
+from fortress.settings import Settings
 
 if TYPE_CHECKING:
     from fortress.registry.mlflow_registry import MlflowRegistry
@@ -62,7 +63,7 @@ def new_registry(
 
     def make() -> MlflowRegistry:
         home = _home_from_template(tmp_path_factory.mktemp("home"), sqlite_template)
-        return MlflowRegistry(Settings(home=home))
+        return MlflowRegistry(RegistrySettings(), home)
 
     return make
 

@@ -17,7 +17,8 @@ def export(out: Path) -> dict[str, dict[str, object]]:
     from fortress.registry.mlflow_registry import MlflowRegistry
     from fortress.settings import Settings
 
-    registry = MlflowRegistry(Settings())
+    settings = Settings()
+    registry = MlflowRegistry(settings.registry, settings.home)
     out.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, dict[str, object]] = {}
     for name in sorted(registry.model_names()):

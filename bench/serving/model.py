@@ -87,7 +87,7 @@ def prepare_model(home: Path, progress: Callable[[str], None]) -> ModelArtifacts
     import joblib  # type: ignore[import-untyped]
     import onnxruntime as ort
 
-    from fortress.settings import TrainingSettings
+    from fortress.training.settings import TrainingSettings
 
     progress(f"training {MODEL} into {home} (fortress train, simulator data)")
     _fortress(["train", "--models", MODEL], home, progress)

@@ -141,6 +141,21 @@ def test_two_workers_share_the_ports_and_stop_cleanly(trained_home: Path) -> Non
         assert "Traceback" not in server.output()
 
 
+def test_unknown_variables_are_reported_once_not_by_every_worker(trained_home: Path) -> None:
+    typos = {"FORTRESS_REGISTRY__EXPERIMENTT": "x", "FORTRESS_SERVER__MAX_BODY_BYTE": "1"}
+    with serve(trained_home, "--workers", "2", env=typos) as server:
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=60) == 0, server.output()
+    lines = server.output().splitlines()
+    for wrong, right in [
+        ("FORTRESS_REGISTRY__EXPERIMENTT", "FORTRESS_REGISTRY__EXPERIMENT"),
+        ("FORTRESS_SERVER__MAX_BODY_BYTE", "FORTRESS_SERVER__MAX_BODY_BYTES"),
+    ]:
+        warning = f"warning: unknown setting {wrong} (did you mean {right}?)"
+        assert lines.count(warning) == 1, server.output()
+    assert not [line for line in lines if "unknown setting" in line and not line.startswith("warning: ")]
+
+
 def readme_curls() -> list[str]:
     """The README's curl examples against a running `fortress serve` (continuation lines joined)."""
     import re

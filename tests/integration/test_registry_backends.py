@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from fortress.registry.mlflow_registry import MlflowRegistry
-from fortress.settings import RegistrySettings, Settings
+from fortress.registry.settings import RegistrySettings
+from fortress.settings import Settings
 from support.registry_checks import round_trip
 
 
 def test_round_trip_on_postgresql(tmp_path: Path, pg_uri: str) -> None:
     settings = Settings(home=tmp_path, registry=RegistrySettings(tracking_uri=pg_uri))
-    round_trip(MlflowRegistry(settings))
+    round_trip(MlflowRegistry(settings.registry, settings.home))
 
 
 def test_round_trip_on_postgresql_with_s3_artifacts(
@@ -26,7 +27,7 @@ def test_round_trip_on_postgresql_with_s3_artifacts(
             tracking_uri=pg_uri, artifact_uri=f"s3://{s3_bucket}/mlflow", s3_endpoint_url=s3_endpoint
         ),
     )
-    round_trip(MlflowRegistry(settings))
+    round_trip(MlflowRegistry(settings.registry, settings.home))
     import boto3
 
     keys = [

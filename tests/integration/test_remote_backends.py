@@ -54,7 +54,7 @@ def candidates() -> ServedCandidates:
 @contextmanager
 def serving(settings: Settings, rest_port: int, grpc_port: int) -> Iterator[None]:
     """``fortress serve``'s app with uvicorn on ``rest_port`` and gRPC on ``grpc_port`` (one thread)."""
-    runtime = ModelRuntime(MlflowRegistry(settings), settings.runtime)
+    runtime = ModelRuntime(MlflowRegistry(settings.registry, settings.home), settings.runtime)
     metrics = CollectorRegistry()
     app = create_app(
         runtime, ServerSettings(host="127.0.0.1", rest_port=rest_port, grpc_port=grpc_port), metrics

@@ -71,7 +71,7 @@ def served(settings: Settings, candidates: ServedCandidates) -> Iterator[Served]
     """tiny_detector v1 (champion) and v2 (canary), phishing_url v1, over REST and gRPC."""
     register(settings, candidates)
     http_port, grpc_port = free_port(), free_port()
-    runtime = ModelRuntime(MlflowRegistry(settings), RuntimeSettings())
+    runtime = ModelRuntime(MlflowRegistry(settings.registry, settings.home), RuntimeSettings())
     models = {(TINY, 1): candidates.tiny_v1, (TINY, 2): candidates.tiny_v2, (URL, 1): candidates.text}
     with uvicorn_thread(v2_app(runtime, grpc_address=f"127.0.0.1:{grpc_port}"), http_port):
         yield Served(f"127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}", models)

@@ -41,7 +41,7 @@ def gateway_candidates() -> list[Candidate]:
 
 
 def register_gateway_models(settings: Settings, candidates: Iterable[Candidate]) -> MlflowRegistry:
-    registry = MlflowRegistry(settings)
+    registry = MlflowRegistry(settings.registry, settings.home)
     for candidate in candidates:
         info = registry.register(candidate)
         registry.set_alias(info.name, CHAMPION, info.version)
@@ -93,7 +93,7 @@ async def gateway_client(
 
     ``broken``: models routed to a ``BrokenBackend`` (hanging ``hang_s`` first) instead of the runtime.
     """
-    platform = build_platform(settings, MlflowRegistry(settings))
+    platform = build_platform(settings, MlflowRegistry(settings.registry, settings.home))
     broken = list(broken)
     if broken:
         router = platform.service.router

@@ -57,7 +57,9 @@ class InProcessServer:
 async def model_server(settings: Settings, grpc_port: int = 0) -> AsyncIterator[InProcessServer]:
     """``fortress serve``'s app over a started runtime (lifespan run, gRPC on ``grpc_port`` if set)."""
     metrics = CollectorRegistry()
-    runtime = ModelRuntime(MlflowRegistry(settings), settings.runtime, RuntimeMetrics(metrics))
+    runtime = ModelRuntime(
+        MlflowRegistry(settings.registry, settings.home), settings.runtime, RuntimeMetrics(metrics)
+    )
     app = create_app(runtime, ServerSettings(grpc_port=grpc_port), metrics)
     async with app.router.lifespan_context(app):
         grpc_url = f"127.0.0.1:{grpc_port}" if grpc_port else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from .cli import FORTRESS
+from .cli import FORTRESS, command_env
 from .processes import free_port, running
 
 HAS_GRPC = importlib.util.find_spec("fortress.server.grpc_v2") is not None
@@ -33,8 +32,7 @@ class Server:
 @contextmanager
 def serve(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
     rest, grpc = free_port(), free_port() if HAS_GRPC else 0
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FORTRESS_")}, **(env or {})}
-    env["FORTRESS_HOME"] = str(home)
+    env = command_env(home, env)
     cmd = [FORTRESS, "serve", "--rest-port", str(rest), "--grpc-port", str(grpc), *args]
     url = f"http://127.0.0.1:{rest}"
     log = home / f"serve-{rest}.log"

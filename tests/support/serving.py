@@ -66,7 +66,7 @@ def served_candidates() -> ServedCandidates:
 
 
 def register(settings: Settings, candidates: ServedCandidates) -> None:
-    registry = MlflowRegistry(settings)
+    registry = MlflowRegistry(settings.registry, settings.home)
     for candidate, alias in (
         (candidates.tiny_v1, CHAMPION),
         (candidates.tiny_v2, CANARY),
@@ -82,7 +82,9 @@ async def served_client(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CollectorRegistry]]:
     """The app over a started runtime (its lifespan runs), with an in-process HTTP client."""
     metrics = CollectorRegistry()
-    runtime = ModelRuntime(MlflowRegistry(settings), settings.runtime, RuntimeMetrics(metrics))
+    runtime = ModelRuntime(
+        MlflowRegistry(settings.registry, settings.home), settings.runtime, RuntimeMetrics(metrics)
+    )
     app = create_app(runtime, server or ServerSettings(grpc_port=0), metrics)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

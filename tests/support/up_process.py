@@ -3,7 +3,6 @@ with Ctrl-C (SIGINT) and check it stopped cleanly."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import signal
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from .cli import FORTRESS
+from .cli import FORTRESS, command_env
 from .processes import free_port, running
 
 
@@ -50,8 +49,7 @@ def fortress_up(
     home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> Iterator[Up]:
     port = free_port()
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("FORTRESS_")}
-    full_env.update({"FORTRESS_HOME": str(home), **(env or {})})
+    full_env = command_env(home, env)
     url = f"http://127.0.0.1:{port}"
     log = home / f"up-{port}.log"
     cmd = [FORTRESS, "up", "--port", str(port), *args]

@@ -6,14 +6,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fortress.settings import Settings
+from fortress.settings import Settings, settings_from_env
 
 if TYPE_CHECKING:
     from fortress.registry.mlflow_registry import MlflowRegistry
 
 
 def load_settings(**overrides: Any) -> Settings:
-    settings = Settings()
+    """Settings from the environment (each unknown ``FORTRESS_`` variable is a warning line on
+    stderr), with the command's options (those not ``None``) on top."""
+    settings = settings_from_env(report=lambda message: progress(f"warning: {message}"))
     updates = {k: v for k, v in overrides.items() if v is not None}
     return settings.model_copy(update=updates) if updates else settings
 
@@ -21,7 +23,7 @@ def load_settings(**overrides: Any) -> Settings:
 def open_registry(settings: Settings) -> MlflowRegistry:
     from fortress.registry.mlflow_registry import MlflowRegistry
 
-    return MlflowRegistry(settings)
+    return MlflowRegistry(settings.registry, settings.home)
 
 
 def progress(message: str) -> None:

@@ -23,7 +23,7 @@ def models_doc_command(
 
     settings = load_settings()
     overview = models_overview(open_registry(settings))
-    text = render_models_md(overview, load_gates(settings.training.thresholds_file))
+    text = render_models_md(overview, load_gates(settings.training.thresholds_path()))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {out} ({len(overview)} models)")

@@ -16,7 +16,8 @@ app = typer.Typer(help="Manage the gateway's API keys (stored hashed).", no_args
 
 
 def open_store() -> ApiKeyStore:
-    return key_store(load_settings())
+    settings = load_settings()
+    return key_store(settings.home, settings.gateway.auth)
 
 
 def _created(record: ApiKeyRecord) -> str:

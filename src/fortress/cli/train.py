@@ -25,16 +25,17 @@ def train_command(
     """Train, evaluate, export to ONNX, parity-check, gate and register the reference models."""
     from fortress.catalog import resolve_models
     from fortress.training.gates import load_gates
-    from fortress.training.run import train_and_register
+    from fortress.training.run import DataSources, train_and_register
 
     settings = load_settings(datasets_dir=resolve_dir(datasets_dir))
     specs = resolve_models(models)
-    gates = load_gates(settings.training.thresholds_file)
+    gates = load_gates(settings.training.thresholds_path())
     started = time.perf_counter()
     where = settings.datasets_dir or "simulator (no datasets directory configured)"
     progress(f"training {len(specs)} model(s); data: {where}; registry: {settings.tracking_uri()}")
     registry = open_registry(settings)
-    summary = train_and_register(specs, settings, settings.datasets_dir, registry, gates, progress)
+    sources = DataSources(settings.datasets_dir, settings.features, settings.home)
+    summary = train_and_register(specs, settings.training, sources, registry, gates, progress)
     total = time.perf_counter() - started
     for report in summary.reports:
         typer.echo(

@@ -67,7 +67,7 @@ def up_command(
 def _train_missing(settings: Settings, registry: ModelRegistry) -> None:
     from fortress.catalog import resolve_models
     from fortress.training.gates import load_gates
-    from fortress.training.run import train_and_register
+    from fortress.training.run import DataSources, train_and_register
 
     registered = set(registry.model_names())
     missing = [s for s in resolve_models(None) if s.name not in registered]
@@ -76,8 +76,9 @@ def _train_missing(settings: Settings, registry: ModelRegistry) -> None:
         return
     where = settings.datasets_dir or "the simulator (set FORTRESS_DATASETS_DIR for real data)"
     progress(f"registry has {len(registered)} of 12 models; training {len(missing)} on {where}")
-    gates = load_gates(settings.training.thresholds_file)
-    summary = train_and_register(missing, settings, settings.datasets_dir, registry, gates, progress)
+    gates = load_gates(settings.training.thresholds_path())
+    sources = DataSources(settings.datasets_dir, settings.features, settings.home)
+    summary = train_and_register(missing, settings.training, sources, registry, gates, progress)
     if summary.failures:
         for message in summary.failures.values():
             typer.echo(f"error: {message}", err=True)
@@ -90,7 +91,7 @@ def _api_key_line(settings: Settings) -> str | None:
         return None
     from fortress.gateway.auth.keys import key_store
 
-    store = key_store(settings)
+    store = key_store(settings.home, settings.gateway.auth)
     if any(r.name == UP_KEY_NAME and not r.revoked for r in store.list()):
         return None
     record, key = store.create(UP_KEY_NAME, ["inference", "admin"])

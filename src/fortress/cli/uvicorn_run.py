@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from fortress.cli.common import progress
 from fortress.cli.worker_sockets import WorkerSockets
-from fortress.settings import Settings
+from fortress.settings import Settings, unknown_settings
 
 if TYPE_CHECKING:
     from uvicorn import Config
@@ -83,7 +83,11 @@ def process_count(workers: int) -> int:
 
 def export_to_workers(settings: Settings, sections: tuple[str, ...]) -> None:
     """Worker processes rebuild their settings from the environment (uvicorn's app factory takes no
-    arguments): hand them this command's ``sections`` of the settings, replacing nested variables."""
+    arguments): hand them this command's ``sections`` of the settings, replacing nested variables.
+    Unknown ``FORTRESS_`` variables, which this command already reported, are not passed on, so that
+    each worker does not report them again."""
+    for unknown in unknown_settings(os.environ):
+        del os.environ[unknown.name]
     for key in list(os.environ):
         if key.upper().startswith(tuple(f"FORTRESS_{s.upper()}__" for s in sections)):
             del os.environ[key]

@@ -113,7 +113,7 @@ def build_platform(
         GatewayMetrics(metrics_registry),
         gateway,
     )
-    authenticator = Authenticator(gateway.auth, key_store(settings))
+    authenticator = Authenticator(gateway.auth, key_store(settings.home, gateway.auth))
     limiter = build_rate_limiter(gateway.rate_limit)
     return GatewayPlatform(
         gateway,

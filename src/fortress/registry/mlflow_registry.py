@@ -24,7 +24,7 @@ from fortress.registry.base import (
     sha256_hex,
 )
 from fortress.registry.blobs import BlobCache
-from fortress.settings import Settings
+from fortress.registry.settings import RegistrySettings
 
 _META_DIR = "fortress"
 
@@ -34,33 +34,35 @@ def _canonical_json(value: Any) -> bytes:
 
 
 class MlflowRegistry:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: RegistrySettings, home: Path) -> None:
+        """``home``: ``FORTRESS_HOME``, where the embedded SQLite store, artifacts and the blob cache live."""
         # MLflow reads these from the process environment; they come from our typed settings.
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-        if settings.registry.s3_endpoint_url:
-            os.environ["MLFLOW_S3_ENDPOINT_URL"] = settings.registry.s3_endpoint_url
-        if settings.tracking_uri().startswith("sqlite:///"):
-            settings.registry_dir.mkdir(parents=True, exist_ok=True)
+        if settings.s3_endpoint_url:
+            os.environ["MLFLOW_S3_ENDPOINT_URL"] = settings.s3_endpoint_url
+        self._uri = settings.store_uri(home)
+        if self._uri.startswith("sqlite:///"):
+            Path(self._uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         from mlflow import MlflowClient
 
         self._settings = settings
-        self._uri = settings.tracking_uri()
+        self._artifact_root = settings.artifact_root(home)
         try:
             self._client = MlflowClient(tracking_uri=self._uri, registry_uri=self._uri)
         except Exception as exc:  # MLflow raises many types for a bad store
             raise RegistryError(f"cannot open the MLflow registry at {self._uri}: {exc}") from exc
-        self._blobs = BlobCache(settings.cache_dir / "blobs")
+        self._blobs = BlobCache(home / "cache" / "blobs")
 
     def registered_name(self, name: str) -> str:
-        return f"{self._settings.registry.model_prefix}{name}"
+        return f"{self._settings.model_prefix}{name}"
 
     def _experiment_id(self) -> str:
-        name = self._settings.registry.experiment
+        name = self._settings.experiment
         experiment = self._client.get_experiment_by_name(name)
         if experiment is not None:
             return str(experiment.experiment_id)
-        return str(self._client.create_experiment(name, artifact_location=self._settings.artifact_uri()))
+        return str(self._client.create_experiment(name, artifact_location=self._artifact_root))
 
     def register(self, candidate: Candidate) -> VersionInfo:
         import onnx
@@ -109,7 +111,7 @@ class MlflowRegistry:
         metrics: dict[str, float] = {}
         if with_metrics and mv.run_id:
             metrics = dict(self._client.get_run(mv.run_id).data.metrics)
-        prefix = self._settings.registry.model_prefix
+        prefix = self._settings.model_prefix
         return VersionInfo(
             name=str(mv.name)[len(prefix) :],
             version=int(mv.version),
@@ -121,7 +123,7 @@ class MlflowRegistry:
         )
 
     def model_names(self) -> list[str]:
-        prefix = self._settings.registry.model_prefix
+        prefix = self._settings.model_prefix
         names = [m.name for m in self._client.search_registered_models(max_results=1000)]
         return sorted(n[len(prefix) :] for n in names if n.startswith(prefix))
 

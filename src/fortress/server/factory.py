@@ -15,7 +15,7 @@ from fortress.registry.base import ModelRegistry
 from fortress.runtime.dispatch import per_model
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.app import create_app
-from fortress.settings import Settings
+from fortress.settings import Settings, settings_from_env
 
 
 def build_app(settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = False) -> Starlette:
@@ -30,5 +30,5 @@ def build_app(settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = 
 def app_from_env() -> Starlette:
     from fortress.registry.mlflow_registry import MlflowRegistry
 
-    settings = Settings()
-    return build_app(settings, MlflowRegistry(settings), freeze_gc=True)
+    settings = settings_from_env()
+    return build_app(settings, MlflowRegistry(settings.registry, settings.home), freeze_gc=True)

@@ -14,16 +14,28 @@ from fortress.catalog.encode import encode_frame
 from fortress.catalog.spec import ModelSpec
 from fortress.datasets.task import TaskData
 from fortress.errors import GateFailed, ParityError
+from fortress.features.settings import FeatureSettings
 from fortress.registry.base import CHAMPION, STAGING, Candidate, ModelRegistry
-from fortress.settings import Settings
 from fortress.training.baseline import baseline_stats
 from fortress.training.evaluate import evaluate
 from fortress.training.gates import GateBook
 from fortress.training.parity import check_parity
+from fortress.training.settings import TrainingSettings
 from fortress.training.trainers import train
 
 Progress = Callable[[str], None]
 EXAMPLE_ROWS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class DataSources:
+    """Where training data comes from: the feature store's history when events were ingested, else
+    the real datasets folder, else the simulator."""
+
+    datasets_dir: Path | None
+    features: FeatureSettings
+    home: Path
+    """``FORTRESS_HOME``: the default feature repository lives under it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +79,10 @@ def group_holdout_metrics(
 
 
 def build_candidate(
-    spec: ModelSpec, task: TaskData, settings: Settings, gates: GateBook, progress: Progress
+    spec: ModelSpec, task: TaskData, settings: TrainingSettings, gates: GateBook, progress: Progress
 ) -> tuple[Candidate, float]:
     """Train and check one model; raises GateFailed / ParityError before anything is registered."""
-    seed, threads = settings.training.seed, settings.training.threads
+    seed, threads = settings.seed, settings.threads
     if not spec.labels:
         spec = dataclasses.replace(spec, labels=task.labels)
     train_in, test_in = encode_frame(spec, task.X_train), encode_frame(spec, task.X_test)
@@ -80,7 +92,7 @@ def build_candidate(
     metrics = evaluate(spec, proba, task.y_test)
     metrics.update(group_holdout_metrics(spec, task, train_in, test_in, seed, threads))
     onnx_bytes = result.model.to_onnx()
-    parity = check_parity(spec.name, onnx_bytes, test_in, proba, settings.training.parity_tolerance)
+    parity = check_parity(spec.name, onnx_bytes, test_in, proba, settings.parity_tolerance)
     metrics["onnx_parity_max_abs_diff"] = parity
     gate = gates.check(spec.name, metrics)
     example = {k: v[:EXAMPLE_ROWS] for k, v in test_in.items()}
@@ -107,7 +119,7 @@ class TrainingSummary:
 def train_one(
     spec: ModelSpec,
     task: TaskData,
-    settings: Settings,
+    settings: TrainingSettings,
     registry: ModelRegistry,
     gates: GateBook,
     progress: Progress,
@@ -142,8 +154,8 @@ def train_one(
 
 def train_and_register(
     specs: list[ModelSpec],
-    settings: Settings,
-    datasets_dir: Path | None,
+    settings: TrainingSettings,
+    sources: DataSources,
     registry: ModelRegistry,
     gates: GateBook,
     progress: Progress,
@@ -158,7 +170,7 @@ def train_and_register(
         progress(f"[{i}/{len(specs)}] {spec.name}")
         started = time.perf_counter()
         try:
-            task = training_data(spec.name, datasets_dir, settings)
+            task = training_data(spec.name, sources, settings.seed)
             reports.append(train_one(spec, task, settings, registry, gates, progress, started))
         except (GateFailed, ParityError, DataQualityFailed) as exc:
             progress(f"  FAILED: {exc}")
@@ -166,12 +178,12 @@ def train_and_register(
     return TrainingSummary(reports, failures)
 
 
-def training_data(model: str, datasets_dir: Path | None, settings: Settings) -> TaskData:
+def training_data(model: str, sources: DataSources, seed: int) -> TaskData:
     """Models that read the feature store train from its point-in-time history when events were
     ingested (``fortress features ingest``); every model else from the real dataset or the simulator."""
     from fortress.datasets.tasks import build_task
     from fortress.features.training import has_training_data, training_task
 
-    if has_training_data(model, settings.features, settings.home):
-        return training_task(model, settings.features, settings.home)
-    return build_task(model, datasets_dir, settings.training.seed)
+    if has_training_data(model, sources.features, sources.home):
+        return training_task(model, sources.features, sources.home)
+    return build_task(model, sources.datasets_dir, seed)

@@ -9,7 +9,8 @@ import pytest
 
 from fortress.catalog import get_spec
 from fortress.catalog.spec import ModelSpec
-from fortress.settings import RegistrySettings, Settings
+from fortress.registry.settings import RegistrySettings
+from fortress.settings import Settings
 from support.candidates import SPEC as TINY_SPEC
 from support.remote_serving import TINY, URL
 from support.serving import ServedCandidates, register, served_candidates

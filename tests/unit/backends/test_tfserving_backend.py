@@ -241,7 +241,7 @@ async def test_versions_follow_the_server_and_a_stale_route_repolls(
         backend = await started(server, specs, status_poll_s=60.0)
         try:
             assert dict(backend.served()[TINY].routes) == {CHAMPION: 1, CANARY: 2}
-            registry = MlflowRegistry(home)  # promote the canary
+            registry = MlflowRegistry(home.registry, home.home)  # promote the canary
             registry.set_alias(TINY, CHAMPION, 2)
             registry.delete_alias(TINY, CANARY)
             await server.runtime.refresh()

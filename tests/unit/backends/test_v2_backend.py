@@ -255,7 +255,7 @@ async def test_answers_and_polls_follow_a_promotion(
         backend = await started(server, specs, protocol, status_poll_s=60.0)
         try:
             assert dict(backend.served()[TINY].routes) == {CHAMPION: 1, CANARY: 2}
-            registry = MlflowRegistry(home)
+            registry = MlflowRegistry(home.registry, home.home)
             registry.set_alias(TINY, CHAMPION, 2)
             registry.delete_alias(TINY, CANARY)
             await server.runtime.refresh()

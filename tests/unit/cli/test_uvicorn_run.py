@@ -27,3 +27,19 @@ def test_up_refuses_a_negative_worker_count(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Invalid value" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_workers_are_not_handed_the_unknown_variables_the_command_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fortress.cli.uvicorn_run import export_to_workers
+    from fortress.settings import Settings, unknown_settings
+
+    monkeypatch.setenv("FORTRESS_HOMEE", "/x")  # reported by the command; each worker would repeat it
+    monkeypatch.setenv("FORTRESS_TEST_KEEP", "1")
+    monkeypatch.setenv("FORTRESS_GATEWAY", "{}")  # so that monkeypatch removes what is exported
+    monkeypatch.setenv("FORTRESS_RUNTIME", "{}")
+    export_to_workers(Settings(), ("gateway", "runtime"))
+    assert "FORTRESS_HOMEE" not in os.environ
+    assert os.environ["FORTRESS_TEST_KEEP"] == "1"
+    assert unknown_settings(os.environ) == []

@@ -13,7 +13,7 @@ from fortress.registry.base import CHAMPION
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.settings import Settings
 from fortress.training.gates import load_gates
-from fortress.training.run import train_and_register
+from fortress.training.run import DataSources, train_and_register
 from support.features import fill, relaxed
 
 
@@ -21,17 +21,18 @@ from support.features import fill, relaxed
 def test_store_models_train_from_the_store_once_it_has_history(settings: Settings, model: str) -> None:
     features = relaxed(FeatureSettings())
     settings = settings.model_copy(update={"features": features})
-    registry = MlflowRegistry(settings)
-    gates = load_gates(settings.training.thresholds_file)
+    registry = MlflowRegistry(settings.registry, settings.home)
+    gates = load_gates(settings.training.thresholds_path())
+    sources = DataSources(None, features, settings.home)
     lines: list[str] = []
 
-    before = train_and_register([get_spec(model)], settings, None, registry, gates, lines.append)
+    before = train_and_register([get_spec(model)], settings.training, sources, registry, gates, lines.append)
     assert not before.failures
     assert any(f"simulator:{model}" in line for line in lines), lines
 
     fill(settings.home, features, users=120, days=14)
     lines.clear()
-    after = train_and_register([get_spec(model)], settings, None, registry, gates, lines.append)
+    after = train_and_register([get_spec(model)], settings.training, sources, registry, gates, lines.append)
     assert not after.failures, after.failures
     assert any("feature-store:" in line for line in lines), lines
     info = registry.resolve(model, 2)
@@ -42,5 +43,6 @@ def test_store_models_train_from_the_store_once_it_has_history(settings: Setting
 def test_models_outside_the_store_ignore_it(settings: Settings, tmp_path: Path) -> None:
     from fortress.training.run import training_data
 
-    task = training_data("dga_detector", None, settings)
+    sources = DataSources(None, settings.features, settings.home)
+    task = training_data("dga_detector", sources, settings.training.seed)
     assert task.source.name == "simulator:dga_detector"

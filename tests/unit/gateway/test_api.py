@@ -17,7 +17,8 @@ from fortress.catalog.encode import encode_records
 from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.base import Candidate
-from fortress.settings import RegistrySettings, Settings
+from fortress.registry.settings import RegistrySettings
+from fortress.settings import Settings
 from fortress.training.parity import onnx_probabilities
 from support.gateway import (
     TINY,

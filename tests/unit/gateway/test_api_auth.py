@@ -43,7 +43,7 @@ async def test_api_keys_and_tokens_401_403_and_the_audit_caller(
         rate_limit={"enabled": False},
     )
     register_gateway_models(settings, candidates)
-    store = key_store(settings)
+    store = key_store(settings.home, settings.gateway.auth)
     inference, key = store.create("analyst", ["inference"])
     _, admin_only = store.create("ops", ["admin"])
     body = investigation("inv-auth")
@@ -87,8 +87,8 @@ async def test_protected_health_and_metrics_need_the_admin_scope(
 ) -> None:
     settings = with_gateway(settings, auth={"open_health": False, "open_metrics": False})
     register_gateway_models(settings, candidates)
-    _, analyst = key_store(settings).create("analyst", ["inference"])
-    _, admin = key_store(settings).create("ops", ["admin"])
+    _, analyst = key_store(settings.home, settings.gateway.auth).create("analyst", ["inference"])
+    _, admin = key_store(settings.home, settings.gateway.auth).create("ops", ["admin"])
     async with gateway_client(settings) as (client, _):
         for path in ("/health", "/metrics"):
             assert (await client.get(path)).status_code == 401
@@ -102,8 +102,8 @@ async def test_each_caller_has_its_own_bucket_and_429_says_when_to_retry(
 ) -> None:
     settings = with_gateway(settings, rate_limit={"rate_per_s": 0.5, "burst": 3})
     register_gateway_models(settings, candidates)
-    _, first = key_store(settings).create("first", ["inference"])
-    _, second = key_store(settings).create("second", ["inference"])
+    _, first = key_store(settings.home, settings.gateway.auth).create("first", ["inference"])
+    _, second = key_store(settings.home, settings.gateway.auth).create("second", ["inference"])
     body = investigation("inv-limit")
     async with gateway_client(settings) as (client, _):
         codes = [

@@ -15,7 +15,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from fortress.gateway.http.factory import build_app
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.mlflow_registry import MlflowRegistry
-from fortress.settings import RegistrySettings, Settings
+from fortress.registry.settings import RegistrySettings
+from fortress.settings import Settings
 from support.gateway import gateway_candidates, register_gateway_models
 from support.uvicorn_thread import serving_in_thread
 
@@ -28,7 +29,7 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
     gateway = GatewaySettings(auth={"enabled": False}, rate_limit={"enabled": False})  # type: ignore[arg-type]
     config = Settings(home=home, datasets_dir=None, registry=RegistrySettings(), gateway=gateway)
     register_gateway_models(config, gateway_candidates())
-    with serving_in_thread(build_app(config, MlflowRegistry(config))) as url:
+    with serving_in_thread(build_app(config, MlflowRegistry(config.registry, config.home))) as url:
         yield url
 
 

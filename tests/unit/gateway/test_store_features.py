@@ -20,7 +20,8 @@ from fortress.features.settings import FeatureSettings
 from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.base import Candidate
-from fortress.settings import RegistrySettings, Settings
+from fortress.registry.settings import RegistrySettings
+from fortress.settings import Settings
 from fortress.training.baseline import baseline_stats
 from fortress.training.parity import onnx_probabilities
 from fortress.training.trainers import train

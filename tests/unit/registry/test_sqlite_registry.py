@@ -6,7 +6,7 @@ from support.registry_checks import round_trip
 
 
 def test_round_trip_on_embedded_sqlite_registry(settings: Settings) -> None:
-    round_trip(MlflowRegistry(settings))
+    round_trip(MlflowRegistry(settings.registry, settings.home))
 
 
 def test_a_model_with_large_weights_comes_back_as_one_identical_file(settings: Settings) -> None:
@@ -40,7 +40,7 @@ def test_a_model_with_large_weights_comes_back_as_one_identical_file(settings: S
         input_example=example, output_example=onnx_probabilities(onnx_bytes, example),
         headline_metric="accuracy",
     )  # fmt: skip
-    registry = MlflowRegistry(settings)
+    registry = MlflowRegistry(settings.registry, settings.home)
     info = registry.register(candidate)
     fetched = registry.fetch("image_analyzer", info.version)
     assert sha256_hex(fetched.onnx_bytes()) == sha256_hex(onnx_bytes)

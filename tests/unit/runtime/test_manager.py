@@ -41,7 +41,7 @@ def _feeds(rows: int = 3) -> dict[str, np.ndarray]:
 
 @pytest.fixture
 def registry(settings: Settings) -> MlflowRegistry:
-    reg = MlflowRegistry(settings)
+    reg = MlflowRegistry(settings.registry, settings.home)
     for seed in (1, 2):
         reg.register(tiny_candidate(seed)[0])
     reg.set_alias("tiny_detector", CHAMPION, 1)
@@ -178,7 +178,7 @@ def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
         )  # fmt: skip
         assert child.returncode == 0, child.stdout[-4000:] + child.stderr[-2000:]
         return
-    registry = MlflowRegistry(settings)
+    registry = MlflowRegistry(settings.registry, settings.home)
     big = big_candidate()
     for _ in range(2):
         registry.register(big)

@@ -18,12 +18,13 @@ import pytest
 from fortress.errors import Overloaded
 from fortress.registry.base import CANARY, Candidate, sha256_hex
 from fortress.registry.mlflow_registry import MlflowRegistry
+from fortress.registry.settings import RegistrySettings
 from fortress.runtime.batching_settings import BatchingSettings
 from fortress.runtime.manager import ModelRuntime
 from fortress.runtime.settings import RuntimeSettings
 from fortress.server.errors import error_response
 from fortress.server.settings import ServerSettings
-from fortress.settings import RegistrySettings, Settings
+from fortress.settings import Settings
 from fortress.training.parity import onnx_probabilities
 from support.serving import ServedCandidates, register, served_candidates, served_client
 
@@ -337,7 +338,7 @@ async def test_failed_version_shows_in_status_and_the_rest_keeps_serving(
     home: Settings, candidates: ServedCandidates
 ) -> None:
     broken = dataclasses.replace(candidates.tiny_v2, onnx=candidates.text.onnx)  # graph with other inputs
-    registry = MlflowRegistry(home)
+    registry = MlflowRegistry(home.registry, home.home)
     registry.set_alias("tiny_detector", CANARY, registry.register(broken).version)
 
     async with served_client(home) as (client, _):

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -29,9 +28,6 @@ from fortress.errors import InvalidInput, NotFound
 from fortress.gateway.auth.errors import KeyFileError
 from fortress.gateway.auth.principal import SCOPES
 from fortress.gateway.auth.settings import AuthSettings
-
-if TYPE_CHECKING:
-    from fortress.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +80,9 @@ def keys_path(home: Path, auth: AuthSettings) -> Path:
     return auth.keys_file if auth.keys_file is not None else home / "auth" / "keys.json"
 
 
-def key_store(settings: Settings) -> ApiKeyStore:
+def key_store(home: Path, auth: AuthSettings) -> ApiKeyStore:
     """The API key store the settings point at (the gateway and ``fortress keys`` share it)."""
-    return ApiKeyStore(keys_path(settings.home, settings.gateway.auth))
+    return ApiKeyStore(keys_path(home, auth))
 
 
 def split_key(presented: str) -> tuple[str, str] | None:

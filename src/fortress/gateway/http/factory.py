@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fortress.gateway.http.app import create_app
 from fortress.gateway.platform import build_platform
 from fortress.registry.base import ModelRegistry
-from fortress.settings import Settings
+from fortress.settings import Settings, settings_from_env
 
 
 def build_app(settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = False) -> FastAPI:
@@ -18,5 +18,5 @@ def build_app(settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = 
 def app_from_env() -> FastAPI:
     from fortress.registry.mlflow_registry import MlflowRegistry
 
-    settings = Settings()
-    return build_app(settings, MlflowRegistry(settings), freeze_gc=True)
+    settings = settings_from_env()
+    return build_app(settings, MlflowRegistry(settings.registry, settings.home), freeze_gc=True)

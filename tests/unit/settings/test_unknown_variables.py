@@ -133,7 +133,7 @@ def test_a_cli_command_prints_the_warning_line_on_stderr(tmp_path: Path) -> None
     ]
 
 
-@pytest.mark.parametrize("factory", ["fortress.gateway.factory", "fortress.server.factory"])
+@pytest.mark.parametrize("factory", ["fortress.gateway.http.factory", "fortress.server.factory"])
 def test_the_worker_app_factories_warn_too(
     factory: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

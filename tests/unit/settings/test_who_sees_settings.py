@@ -12,7 +12,7 @@ import fortress
 
 PACKAGE = Path(fortress.__file__).resolve().parent
 ROOT_SETTINGS = "fortress.settings"
-ENTRY_POINTS = ("cli/", "gateway/factory.py", "gateway/platform.py", "server/factory.py", "settings.py")
+ENTRY_POINTS = ("cli/", "gateway/http/factory.py", "gateway/platform.py", "server/factory.py", "settings.py")
 
 
 def _imports_root_settings(tree: ast.AST) -> list[int]:

@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     # 0: the ground every package stands on.
     "fortress": 0,  # the root package itself: only ``__version__``
     "fortress.errors": 0,
+    "fortress.aliases": 0,  # the registry's alias names, named below the registry too
     "fortress.process": 0,
     "fortress.catalog": 0,
     # Metric *definitions* used on the serving path (runtime, gateway) are ground too: they import only
@@ -89,9 +90,10 @@ TRANSPORT = (
     "fortress.server.v2_rest",
 )
 
-SETTINGS_MAY_IMPORT = ("__future__", "pydantic")
+SETTINGS_MAY_IMPORT = ("__future__", "pydantic", "fortress.aliases")
 """Package settings modules (``fortress.X.settings``, ``fortress.X.*_settings``) are plain pydantic models:
-layer 0, importing only the standard library, pydantic and other settings modules."""
+layer 0, importing only the standard library, pydantic, other settings modules and ``fortress.aliases``
+(three string constants, no imports: ``RuntimeSettings.aliases`` defaults to champion and canary)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,11 @@
 only in transport modules, package settings modules plain pydantic (tests/support/layering.py has the
 tables and the checker).
 
-Layers from the ground up: 0 errors, process, catalog, package settings, metric definitions; 1 datasets,
-features; 2 training; 3 registry; 4 runtime; 5 backends; 6 server and the gateway core; 7 monitoring,
-rollout, pipelines, ops (never the gateway or the server); 8 the HTTP layers (http, gateway.http,
-console); 9 cli, docs, the root settings and the app factories. Packages that do not exist yet are in the
-table already, so that they land in the right place.
+Layers from the ground up: 0 errors, aliases, process, catalog, package settings, metric definitions;
+1 datasets, features; 2 training; 3 registry; 4 runtime; 5 backends; 6 server and the gateway core;
+7 monitoring, rollout, pipelines, ops (never the gateway or the server); 8 the HTTP layers (http,
+gateway.http, console); 9 cli, docs, the root settings and the app factories.
+Packages that do not exist yet are in the table already, so that they land in the right place.
 
 Two choices a reader may not expect:
 

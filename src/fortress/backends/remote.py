@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from fortress.aliases import CANARY
 from fortress.backends.base import DEFAULT_ROUTE, BackendModel, BackendStatus, ModelAnswer
 from fortress.backends.breaker import BreakerState, CircuitBreaker
 from fortress.backends.errors import BackendDown, NotServed
@@ -30,7 +31,7 @@ from fortress.runtime.errors import ModelNotLoaded
 
 logger = logging.getLogger(__name__)
 
-CANARY_ROUTE = "canary"
+CANARY_ROUTE = CANARY
 
 
 class RemoteCall:

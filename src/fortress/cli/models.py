@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from fortress.aliases import CANARY, CHAMPION, STAGING
 from fortress.cli.common import load_settings, open_registry
 from fortress.errors import InvalidInput
 from fortress.registry.overview import models_overview
@@ -39,7 +40,7 @@ def list_command(
 @app.command("alias")
 def alias_command(
     name: Annotated[str, typer.Argument(help="Model name.")],
-    alias: Annotated[str, typer.Argument(help="Alias, e.g. champion, staging, canary.")],
+    alias: Annotated[str, typer.Argument(help=f"Alias, e.g. {CHAMPION}, {STAGING}, {CANARY}.")],
     version: Annotated[int | None, typer.Argument(help="Version to point the alias at.")] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Remove the alias.")] = False,
 ) -> None:
@@ -61,7 +62,7 @@ def alias_command(
 @app.command("fetch")
 def fetch_command(
     name: Annotated[str, typer.Argument(help="Model name.")],
-    ref: Annotated[str, typer.Option("--ref", help="Version number or alias.")] = "champion",
+    ref: Annotated[str, typer.Option("--ref", help="Version number or alias.")] = CHAMPION,
     to: Annotated[Path | None, typer.Option("--to", help="Copy the ONNX file here.")] = None,
 ) -> None:
     """Download a version's ONNX model and spec into the local cache (and optionally copy it)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fortress.aliases import CHAMPION
 from fortress.catalog import get_spec, model_names
 from fortress.training.gates import GateBook
 
@@ -55,7 +56,7 @@ def render_models_md(overview: list[dict[str, Any]], gates: GateBook) -> str:
         entry = by_name.get(name)
         champion = entry["versions"][-1] if entry else None
         if entry:
-            champion = next((v for v in entry["versions"] if "champion" in v["aliases"]), champion)
+            champion = next((v for v in entry["versions"] if CHAMPION in v["aliases"]), champion)
         value = champion["metrics"].get(gate.metric) if champion else None
         data = f"{entry['data_kind']}: {entry['data_name']}" if entry else "not registered"
         lines.append(
@@ -71,7 +72,7 @@ def render_models_md(overview: list[dict[str, Any]], gates: GateBook) -> str:
         if not entry:
             lines += ["Not registered.", ""]
             continue
-        champion = next((v for v in entry["versions"] if "champion" in v["aliases"]), entry["versions"][-1])
+        champion = next((v for v in entry["versions"] if CHAMPION in v["aliases"]), entry["versions"][-1])
         metrics, data = champion["metrics"], champion["data"]
         origin = f"sha256 {data['sha256'][:16]}…" if data.get("sha256") else f"seed {data.get('seed')}"
         lines += [

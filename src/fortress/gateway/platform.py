@@ -137,7 +137,7 @@ def _specs(registry: ModelRegistry, names: list[str]) -> dict[str, ModelSpec]:
         try:
             specs[name] = registry.fetch(name, CHAMPION).spec
         except Exception as exc:  # a broken model is reported unavailable, never fatal
-            logger.warning("cannot fetch %s@champion (%s): it will be reported unavailable", name, exc)
+            logger.warning("cannot fetch %s@%s (%s): it will be reported unavailable", name, CHAMPION, exc)
             if name in model_names():
                 specs[name] = get_spec(name)
     return specs

@@ -19,6 +19,7 @@ from fortress.catalog.spec import ModelSpec
 from fortress.features.store import FeatureStore
 from fortress.features.views import GROUPS as STORE_GROUPS
 from fortress.gateway.cache.base import ResultCache
+from fortress.gateway.cache.entry import CachedResult
 from fortress.gateway.cache.errors import CacheUnavailable
 from fortress.gateway.ensemble import Vote, vote
 from fortress.gateway.errors import BadRequest, InvalidFeatures
@@ -108,18 +109,14 @@ class EnsembleService:
         if plan.cache_key is not None:
             hit = await self._cached(plan.cache_key)
             if hit is not None:
-                header, result = hit.split(b"\n", 1)
-                meta = orjson.loads(header)
                 return self._finish(
-                    plan, caller, started, result, meta["verdict"], meta["risk"], True, False, features
+                    plan, caller, started, hit.body, hit.verdict, hit.risk, True, False, features
                 )
         async with self._admission:  # model timeouts start once the investigation's turn comes
             outcomes = await self._fanout.run_all(plan, self._seen or {})
         result, verdict, risk, degraded = self._result(plan, outcomes)
         if plan.cache_key is not None and not degraded:
-            await self._store(
-                plan.cache_key, orjson.dumps({"verdict": verdict, "risk": risk}) + b"\n" + result
-            )
+            await self._store(plan.cache_key, CachedResult(verdict, risk, result))
         return self._finish(plan, caller, started, result, verdict, risk, False, degraded, features)
 
     def _result(self, plan: Plan, outcomes: Sequence[Outcome]) -> tuple[bytes, str, float, bool]:
@@ -192,19 +189,22 @@ class EnsembleService:
         return orjson.dumps(head)[:-1] + b"," + result[1:]  # splice: no re-encoding of the result
 
     # ---- cache ----------------------------------------------------------------------------
-    async def _cached(self, key: str) -> bytes | None:
+    async def _cached(self, key: str) -> CachedResult | None:
+        """The entry under ``key``; ``None`` on a miss, and when the cache is down or the entry corrupt
+        (``CacheCorrupt`` is a ``CacheUnavailable``): those count as cache errors."""
         assert self.cache is not None
         try:
-            hit = await self.cache.get(key)
+            raw = await self.cache.get(key)
+            hit = None if raw is None else CachedResult.decode(raw)
         except CacheUnavailable:
             self.metrics.cache_error.inc()
             return None
         (self.metrics.cache_hit if hit is not None else self.metrics.cache_miss).inc()
         return hit
 
-    async def _store(self, key: str, value: bytes) -> None:
+    async def _store(self, key: str, entry: CachedResult) -> None:
         assert self.cache is not None
         try:
-            await self.cache.set(key, value, self.settings.cache.ttl_s)
+            await self.cache.set(key, entry.encode(), self.settings.cache.ttl_s)
         except CacheUnavailable:
             self.metrics.cache_error.inc()

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, NonNegativeInt, PositiveFloat, PositiveIn
 from fortress.backends.remote_settings import RemoteBackendSettings
 from fortress.gateway.auth.settings import AuthSettings, RateLimitSettings
 from fortress.gateway.cache.settings import CacheSettings
-from fortress.gateway.ensemble import EnsembleSettings
+from fortress.gateway.ensemble_settings import EnsembleSettings
 from fortress.gateway.events.settings import EventSettings
 
 LOCAL = "local"

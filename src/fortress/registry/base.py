@@ -9,9 +9,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+# The alias names are part of the registry's interface; they are defined in fortress.aliases.
+from fortress.aliases import CANARY as CANARY
+from fortress.aliases import CHAMPION as CHAMPION
+from fortress.aliases import STAGING as STAGING
 from fortress.catalog.spec import ModelSpec
 
-CHAMPION, STAGING, CANARY = "champion", "staging", "canary"
 ONNX_SHA_TAG = "fortress.onnx_sha256"
 SPEC_SHA_TAG = "fortress.spec_sha256"
 BASELINE_SHA_TAG = "fortress.baseline_sha256"

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, NonNegativeInt, PositiveFloat, PositiveInt
 
+from fortress.aliases import CANARY, CHAMPION
 from fortress.runtime.batching_settings import BatchingSettings
 
 
@@ -22,7 +23,7 @@ class RuntimeSettings(BaseModel):
     models: list[str] | None = None
     """Serve only these models (default: every registered model)."""
     policy: VersionPolicy = VersionPolicy.ALIASES
-    aliases: list[str] = Field(default_factory=lambda: ["champion", "canary"])
+    aliases: list[str] = Field(default_factory=lambda: [CHAMPION, CANARY])
     latest: PositiveInt = 1
     versions: dict[str, list[int]] = Field(default_factory=dict)
     poll_interval_s: PositiveFloat = 30.0

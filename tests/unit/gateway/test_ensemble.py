@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from fortress.gateway.ensemble import EnsembleSettings, Vote, vote
+from fortress.gateway.ensemble import Vote, vote
+from fortress.gateway.ensemble_settings import EnsembleSettings
 
 SETTINGS = EnsembleSettings()
 

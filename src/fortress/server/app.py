@@ -18,7 +18,9 @@ from typing import Any, cast
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from fortress.http.fast_path import FastRoutes, InFront
 from fortress.http.limits import BodyLimit
@@ -26,6 +28,7 @@ from fortress.process import freeze_startup_objects
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.errors import ERRORS
 from fortress.server.health import ops_routes
+from fortress.server.openapi import openapi
 from fortress.server.settings import ServerSettings
 from fortress.server.tfserving import TfServingApi
 
@@ -44,10 +47,15 @@ def create_app(
 ) -> Starlette:
     """``freeze_gc``: for server processes (``fortress serve``), never for tests sharing a process."""
     tfserving = TfServingApi(runtime)
+
+    async def schema(request: Request) -> Response:
+        return JSONResponse(openapi(runtime.model_names))
+
     routes: list[BaseRoute] = [
         *tfserving.routes(),
         *_v2_routes(runtime),
         *ops_routes(runtime, metrics_registry),
+        Route("/openapi.json", schema, methods=["GET"]),
     ]
     app = ServerApp(
         routes=routes,

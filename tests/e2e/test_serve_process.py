@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from support.cli import fortress
-from support.serve_process import HAS_GRPC, Server, serve
+from support.serve_process import Server, serve
 
 MODEL = "identity_correlator"
 
@@ -63,8 +63,6 @@ def assert_stopped_cleanly(server: Server, children: list[psutil.Process], rest_
 
 
 def assert_grpc_serves(server: Server) -> None:
-    if not HAS_GRPC:
-        return
     import grpc
 
     with grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:

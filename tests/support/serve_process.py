@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import time
@@ -15,8 +14,6 @@ import httpx
 
 from .cli import FORTRESS
 from .processes import free_port, running
-
-HAS_GRPC = importlib.util.find_spec("fortress.server.grpc_v2") is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +29,7 @@ class Server:
 
 @contextmanager
 def serve(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    rest, grpc = free_port(), free_port() if HAS_GRPC else 0
+    rest, grpc = free_port(), free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("FORTRESS_")}, **(env or {})}
     env["FORTRESS_HOME"] = str(home)
     cmd = [FORTRESS, "serve", "--rest-port", str(rest), "--grpc-port", str(grpc), *args]

@@ -163,6 +163,7 @@ _LEAK_CHILD = "FORTRESS_TEST_LEAK_CHILD"
 _LEAK_TEST = "test_load_unload_cycles_do_not_leak_memory"
 
 
+@pytest.mark.timeout(600 + 300)  # the child run's own limit (600 s below) with room to start and report
 def test_load_unload_cycles_do_not_leak_memory(settings: Settings) -> None:
     """20 load/unload cycles of a multi-megabyte model grow resident memory by less than the model.
 

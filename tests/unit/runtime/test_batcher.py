@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batcher import PROBE_EVERY, DynamicBatcher
 from fortress.runtime.batching_settings import BatchingSettings
-from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelFailed, Overloaded
+from fortress.runtime.errors import BadTensor, DeadlineExceeded, ModelFailed, ModelNotLoaded, Overloaded
 from fortress.runtime.session import LoadedModel
 from support.models import tiny_loaded
 
@@ -136,7 +136,7 @@ def test_closed_batcher_refuses_new_work(model: LoadedModel) -> None:
         batcher = DynamicBatcher.for_model(model, BatchingSettings())
         await batcher.submit(_feeds(np.random.default_rng(4), 1))
         await batcher.aclose()
-        with pytest.raises(Exception, match="unloading"):
+        with pytest.raises(ModelNotLoaded, match=r"^tiny_detector v\d+ is unloading$"):
             await batcher.submit(_feeds(np.random.default_rng(4), 1))
 
     asyncio.run(main())

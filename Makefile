@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DATASETS ?= $(abspath ../shared/datasets)
 
-.PHONY: setup run train test test-slow test-all lint bench docs clean
+.PHONY: setup run train test lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,11 +21,8 @@ run: $(STAMP)  ## train the reference ensemble if the registry is empty, then sh
 train: $(STAMP)  ## train all twelve models on the real datasets
 	$(VENV)/bin/fortress train --datasets-dir $(DATASETS)
 
-test: $(STAMP)  ## the default suite (what CI runs)
-	$(PY) -m pytest -m "not slow" -q
-
-test-slow: $(STAMP)  ## the long-running suite
-	$(PY) -m pytest -m slow -q
+test: $(STAMP)  ## the whole suite, heavy end-to-end tests included (what CI runs)
+	$(PY) -m pytest -q
 
 lint: $(STAMP)  ## ruff + mypy --strict
 	$(VENV)/bin/ruff check src tests bench

@@ -1,7 +1,9 @@
-"""Shared fixtures: settings on a temporary FORTRESS_HOME, a migrated MLflow template database."""
+"""Shared fixtures: settings on a temporary FORTRESS_HOME, a migrated MLflow template database, the real
+datasets (FORTRESS_TEST_DATASETS_DIR); with CI set, a run in which any test skipped fails."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,56 @@ if TYPE_CHECKING:
     from fortress.registry.mlflow_registry import MlflowRegistry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = (REPO_ROOT.parent / "shared" / "datasets").resolve()
+DATASETS_ENV = "FORTRESS_TEST_DATASETS_DIR"
+DATASETS_SKIP = "real datasets not found at"
+"""Start of the skip reason of every test that needs the real datasets; the summary counts them by it."""
+
+
+def datasets_dir() -> Path:
+    """FORTRESS_TEST_DATASETS_DIR, else ../shared/datasets beside the repository."""
+    configured = os.environ.get(DATASETS_ENV)
+    folder = Path(configured).expanduser() if configured else REPO_ROOT.parent / "shared" / "datasets"
+    return folder.resolve()
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def _skips(reporter: pytest.TerminalReporter) -> list[pytest.TestReport]:
+    """Skipped tests (an expected failure, xfail, is reported as skipped too: not counted)."""
+    return [r for r in reporter.stats.get("skipped", []) if not hasattr(r, "wasxfail")]
+
+
+def _reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With CI set, a skipped test is a failure: in CI every service and the datasets must be there."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if in_ci() and reporter is not None and _skips(reporter) and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line for the dataset tests that skipped, and with CI set one line failing the run on skips."""
+    skips = _skips(terminalreporter)
+    without_data = sum(1 for r in skips if DATASETS_SKIP in _reason(r))
+    if without_data:
+        terminalreporter.write_line(
+            f"{without_data} dataset tests skipped: no datasets at {datasets_dir()}; "
+            f"set {DATASETS_ENV}=/path/to/datasets to run them",
+            yellow=True,
+            bold=True,
+        )
+    if skips and in_ci():
+        terminalreporter.write_line(
+            f"CI is set and {len(skips)} tests skipped: failing the run (in CI nothing may skip)",
+            red=True,
+            bold=True,
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -31,9 +82,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
-    if not SHARED_DATASETS.is_dir():
-        pytest.skip(f"real datasets not found at {SHARED_DATASETS}")
-    return SHARED_DATASETS
+    folder = datasets_dir()
+    if not folder.is_dir():
+        pytest.skip(f"{DATASETS_SKIP} {folder} (set {DATASETS_ENV})")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -27,11 +27,17 @@ from support.up_process import fortress_up
 REMOTE, LOCAL = "dga_detector", "threat_classifier"
 OPEN = {"FORTRESS_GATEWAY__AUTH__ENABLED": "false"}
 
+TRAIN_LIMIT = 600
+"""How long training the module's models may take (home's limit)."""
+# pytest-timeout's per-test limit (600 s, pyproject.toml) also counts fixture setup, and the first test of
+# this module pays for home: every test here gets that fixture's limit on top of its own 600 s.
+pytestmark = pytest.mark.timeout(TRAIN_LIMIT + 600)
+
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("gateway-e2e")
-    result = fortress(home, "train", "--models", f"{REMOTE},{LOCAL}", timeout=600)
+    result = fortress(home, "train", "--models", f"{REMOTE},{LOCAL}", timeout=TRAIN_LIMIT)
     assert result.returncode == 0, result.stderr[-3000:]
     return home
 

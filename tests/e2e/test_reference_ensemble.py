@@ -27,6 +27,12 @@ from support.cli import fortress, one_error_line
 from support.serve_process import serve
 from support.up_process import fortress_up
 
+UP_LIMIT = 1500
+"""How long ``fortress up`` may take to train all twelve models and start serving (first_up's limit)."""
+# pytest-timeout's per-test limit (600 s, pyproject.toml) also counts fixture setup, and the first test of
+# this module pays for first_up: every test here gets first_up's own limits (start, curls, stop) on top.
+pytestmark = pytest.mark.timeout(UP_LIMIT + 300 + 600)
+
 
 @dataclass(frozen=True, slots=True)
 class FirstUp:
@@ -40,7 +46,7 @@ class FirstUp:
 @pytest.fixture(scope="module")
 def first_up(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path) -> FirstUp:
     home = tmp_path_factory.mktemp("ensemble")
-    with fortress_up(home, env={"FORTRESS_DATASETS_DIR": str(shared_datasets)}, timeout=1500) as up:
+    with fortress_up(home, env={"FORTRESS_DATASETS_DIR": str(shared_datasets)}, timeout=UP_LIMIT) as up:
         key = up.api_key()
         assert key is not None, up.output()
         curl = subprocess.run(up.curl(), capture_output=True, text=True, timeout=60, check=True)

@@ -10,8 +10,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -38,6 +39,24 @@ def prefix() -> Iterator[str]:
         for key in client.scan_iter(match=f"{prefix}*"):
             client.delete(key)
         client.close()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def allowed_at_once(call: Coroutine[Any, Any, None]) -> None:
+    """The call lets the request through on its first step, without suspending: it waited on nothing."""
+    try:
+        call.send(None)
+    except StopIteration:
+        return
+    call.close()
+    pytest.fail("the call suspended (it waited on Redis) instead of failing open at once")
 
 
 async def allowed(limiter: RedisRateLimiter, caller: str) -> bool:
@@ -89,13 +108,15 @@ def test_concurrent_requests_across_replicas_take_exactly_the_burst(prefix: str)
 
 
 def test_bucket_refills_on_the_redis_clock(prefix: str) -> None:
-    settings = RateLimitSettings(rate_per_s=20.0, burst=2, redis_url=SHARED_REDIS, key_prefix=prefix)
+    # One token a second: three calls in a row take ~1 ms here, so the third finds the bucket empty
+    # unless the machine stalls 1 s between them (a margin of hundreds, not a benchmark).
+    settings = RateLimitSettings(rate_per_s=1.0, burst=2, redis_url=SHARED_REDIS, key_prefix=prefix)
 
     async def main() -> None:
         limiter = RedisRateLimiter(settings)
         try:
             assert [await allowed(limiter, "c") for _ in range(3)] == [True, True, False]
-            await asyncio.sleep(0.12)  # 2.4 tokens' worth, capped at the burst of 2
+            await asyncio.sleep(2.4)  # 2.4 tokens' worth, capped at the burst of 2
             assert [await allowed(limiter, "c") for _ in range(3)] == [True, True, False]
         finally:
             await limiter.aclose()
@@ -120,16 +141,18 @@ def test_fails_open_while_redis_is_down_and_resumes_after(
     server = RedisServer(port, tmp_path)
     server.start()
 
+    clock = FakeClock()  # the limiter's retry window: moved by the test, not slept through
+
     async def main() -> None:
-        limiter = RedisRateLimiter(settings)
+        limiter = RedisRateLimiter(settings, clock=clock)
         try:
             assert [await allowed(limiter, "alice") for _ in range(4)] == [True, True, True, False]
             assert limiter.status()[0]
 
             server.stop()
-            started = time.monotonic()
-            assert all([await allowed(limiter, "alice") for _ in range(50)])
-            assert time.monotonic() - started < 2.0  # nobody waits on the dead server
+            assert await allowed(limiter, "alice")  # finds Redis gone: fails open
+            for _ in range(49):  # in the retry window nobody waits on the dead server
+                allowed_at_once(limiter.acquire("alice"))
             ok, detail = limiter.status()
             assert not ok
             assert f"Redis at redis://127.0.0.1:{port}/0 unreachable" in detail
@@ -140,6 +163,7 @@ def test_fails_open_while_redis_is_down_and_resumes_after(
             deadline = time.monotonic() + 10
             while await allowed(limiter, "alice"):  # fresh server, fresh bucket of 3, then limited
                 assert time.monotonic() < deadline, "rate limiting did not resume"
+                clock.now += settings.redis_retry_interval_s
                 await asyncio.sleep(0.05)
             assert limiter.status() == (True, f"Redis at redis://127.0.0.1:{port}/0")
             assert [await allowed(limiter, "bob") for _ in range(4)] == [True, True, True, False]

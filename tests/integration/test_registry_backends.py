@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -9,12 +11,30 @@ import pytest
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.registry.settings import RegistrySettings
 from fortress.settings import Settings
-from support.registry_checks import round_trip
+from support.registry_checks import local_store_gone, round_trip
+
+
+@contextmanager
+def bucket_emptied(endpoint: str, bucket: str) -> Iterator[None]:
+    """Every object of the bucket deleted, and put back afterwards."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    kept = {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+    for key in keys:
+        s3.delete_object(Bucket=bucket, Key=key)
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    try:
+        yield
+    finally:
+        for key, body in kept.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
 
 
 def test_round_trip_on_postgresql(tmp_path: Path, pg_uri: str) -> None:
     settings = Settings(home=tmp_path, registry=RegistrySettings(tracking_uri=pg_uri))
-    round_trip(MlflowRegistry(settings.registry, settings.home))
+    round_trip(MlflowRegistry(settings.registry, settings.home), lambda: local_store_gone(tmp_path))
 
 
 def test_round_trip_on_postgresql_with_s3_artifacts(
@@ -27,7 +47,9 @@ def test_round_trip_on_postgresql_with_s3_artifacts(
             tracking_uri=pg_uri, artifact_uri=f"s3://{s3_bucket}/mlflow", s3_endpoint_url=s3_endpoint
         ),
     )
-    round_trip(MlflowRegistry(settings.registry, settings.home))
+    round_trip(
+        MlflowRegistry(settings.registry, settings.home), lambda: bucket_emptied(s3_endpoint, s3_bucket)
+    )
     import boto3
 
     keys = [

@@ -60,6 +60,8 @@ class BrokenBackend:
 
     def __init__(self, specs: Mapping[str, ModelSpec], delay_s: float = 0.0) -> None:
         self.delay_s = delay_s
+        self.hung_out = 0
+        """Calls that waited their whole ``delay_s`` (none, while the gateway's own timeout is shorter)."""
         self._served = MappingProxyType(
             {name: BackendModel(spec, {DEFAULT_ROUTE: 1}) for name, spec in specs.items()}
         )
@@ -79,6 +81,7 @@ class BrokenBackend:
     async def _call(self, name: str) -> ModelAnswer:
         if self.delay_s:  # a server that hangs
             await asyncio.sleep(self.delay_s)
+            self.hung_out += 1
         raise Unavailable(f"connection refused calling {name}")
 
     def status(self) -> BackendStatus:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,8 +13,6 @@ import httpx
 
 from .cli import FORTRESS, command_env
 from .processes import free_port, running
-
-HAS_GRPC = importlib.util.find_spec("fortress.server.grpc_v2") is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +28,7 @@ class Server:
 
 @contextmanager
 def serve(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    rest, grpc = free_port(), free_port() if HAS_GRPC else 0
+    rest, grpc = free_port(), free_port()
     env = command_env(home, env)
     cmd = [FORTRESS, "serve", "--rest-port", str(rest), "--grpc-port", str(grpc), *args]
     url = f"http://127.0.0.1:{rest}"

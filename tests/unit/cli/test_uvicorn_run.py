@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,20 @@ from support.cli import fortress
 def test_zero_workers_means_one_per_usable_cpu_core() -> None:
     assert GatewaySettings().workers == 0  # the gateway's default
     assert process_count(0) == len(os.sched_getaffinity(0))
+
+
+def test_zero_workers_counts_the_cores_this_process_may_use_not_the_machines() -> None:
+    """Pinned to one core (as a container's CPU set or taskset does), one worker, on any machine."""
+    code = (
+        "import os; from fortress.cli.uvicorn_run import process_count; "
+        "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "print(process_count(0), os.cpu_count())"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    workers, cores = child.stdout.split()
+    assert workers == "1", f"{workers} workers on one usable core (the machine has {cores})"
 
 
 @pytest.mark.parametrize("workers", [1, 3])

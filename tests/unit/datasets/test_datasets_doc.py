@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,29 @@ def doc_text() -> str:
     return DOC.read_text(encoding="utf-8")
 
 
-def test_some_models_have_real_data() -> None:
-    assert REAL_MODELS, "no model of the catalog has a real dataset"
+def overview_rows(doc_text: str) -> dict[str, set[str]]:
+    """The overview table: dataset folder -> the models named in its row."""
+    overview = doc_text.split("## Overview", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([\w-]+)` \| ([^|]+) \|", overview, re.M)
+    return {folder: set(re.findall(r"`(\w+)`", models)) for folder, models in rows}
+
+
+def test_the_overview_table_maps_each_model_to_its_real_dataset(doc_text: str) -> None:
+    rows = overview_rows(doc_text)
+    assert set(rows) == set(DATASET_NAMES)
+    assert set().union(*rows.values()) == set(REAL_MODELS)
+    for model in REAL_MODELS:
+        assert model in rows[str(real_dataset_for(model))], (model, real_dataset_for(model))
+
+
+def test_the_intro_counts_and_names_the_simulator_only_models(doc_text: str) -> None:
+    simulator_only = [name for name in model_names() if name not in REAL_MODELS]
+    words = {4: "four", 8: "Eight", 12: "twelve"}
+    assert f"{words[len(REAL_MODELS)]} of the {words[len(model_names())]} reference models" in doc_text
+    intro = doc_text.split("## ", 1)[0]
+    assert f"{words[len(simulator_only)]} models" in intro
+    for name in simulator_only:
+        assert f"`{name}`" in intro, name
 
 
 @pytest.mark.parametrize("dataset", DATASET_NAMES)

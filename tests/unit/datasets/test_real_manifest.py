@@ -12,7 +12,7 @@ from fortress.catalog import get_spec
 from fortress.datasets.checksums import combined_sha256, folder_listing, folder_sha256, sha256_file
 from fortress.datasets.manifest import DATASET_NAMES, MANIFESTS, FileFormat, dataset_manifest
 from fortress.datasets.real.tasks import datasets_needed, real_dataset_for
-from fortress.datasets.verify import ProblemKind, require_file, verify_dataset
+from fortress.datasets.verify import ProblemKind, file_shape, require_file, verify_dataset
 from fortress.errors import DatasetError, NotFound
 
 
@@ -120,7 +120,10 @@ def test_mac_line_endings_count_as_rows(shared_datasets: Path) -> None:
     entry = dataset_manifest("nsl-kdd").entry("attack_types.csv")
     assert entry.format is FileFormat.CSV
     assert entry.rows == 24
-    assert b"\n" not in (shared_datasets / "nsl-kdd" / "attack_types.csv").read_bytes()
+    path = shared_datasets / "nsl-kdd" / "attack_types.csv"
+    assert b"\n" not in path.read_bytes()
+    assert len(path.read_bytes().split(b"\r")) == 24 + int(entry.header)  # Mac (CR) line endings only
+    assert file_shape(path, entry)[0] == 24  # counted as rows by the counter the checks use
 
 
 def test_mail_folder_with_a_message_removed(tmp_path: Path, shared_datasets: Path) -> None:

@@ -175,11 +175,16 @@ def test_categories_use_the_documented_values() -> None:
     assert set(task("threat_classifier").X_train["protocol_type"]) == {"tcp", "udp", "icmp"}
 
 
-def test_all_twelve_generate_within_twenty_seconds() -> None:
+SIMULATE_ALL_SAFETY_S = 60.0
+"""A safety limit, not a benchmark: the twelve take ~3 s on this 2-core machine under load; 20x that
+catches an accidental blow-up (a quadratic loop, a per-row Python path), not a slow machine."""
+
+
+def test_all_twelve_generate_within_a_generous_safety_limit() -> None:
     start = time.perf_counter()
     for model in MODELS:
         simulate_task(model, 11)
-    assert time.perf_counter() - start < 20.0
+    assert time.perf_counter() - start < SIMULATE_ALL_SAFETY_S
 
 
 def test_rejects_unknown_models_negative_seeds_and_empty_splits() -> None:

@@ -63,16 +63,20 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
+    ("field", "value", "message"),
     [
-        ("project", "has-dash"),
-        ("redis_url", "http://x"),
-        ("online", "dynamodb"),
-        ("quality", {"v": {"max_null_ratio": 2}}),
+        ("project", "has-dash", r"project must be letters, digits and '_', got 'has-dash'"),
+        ("redis_url", "http://x", r"redis_url must look like redis://host:port/db, got 'http://x'"),
+        ("online", "dynamodb", r"online\n  Input should be 'sqlite' or 'redis'"),
+        (
+            "quality",
+            {"v": {"max_null_ratio": 2}},
+            r"quality\.v\.max_null_ratio\n  Input should be less than or equal to 1",
+        ),
     ],
 )
-def test_invalid_settings_are_rejected(field: str, value: object) -> None:
-    with pytest.raises(ValidationError):
+def test_invalid_settings_are_rejected(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
         FeatureSettings.model_validate({field: value})
 
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.settings import Settings
-from support.registry_checks import round_trip
+from support.registry_checks import local_store_gone, round_trip
 
 
 def test_round_trip_on_embedded_sqlite_registry(settings: Settings) -> None:
-    round_trip(MlflowRegistry(settings.registry, settings.home))
+    round_trip(MlflowRegistry(settings.registry, settings.home), lambda: local_store_gone(settings.home))
 
 
 def test_a_model_with_large_weights_comes_back_as_one_identical_file(settings: Settings) -> None:

@@ -15,7 +15,7 @@ from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.runtime.batcher import DynamicBatcher
 from fortress.runtime.batching_settings import BatchingSettings
 from fortress.runtime.dispatch import Submitted
-from fortress.runtime.errors import BadTensor, ModelFailed
+from fortress.runtime.errors import BadTensor, ModelFailed, ModelNotLoaded
 from fortress.runtime.session import LoadedModel
 from support.models import tiny_loaded
 
@@ -139,7 +139,7 @@ def test_closed_batcher_refuses_new_work(model: LoadedModel) -> None:
         batcher = DynamicBatcher.for_model(model, BatchingSettings())
         await batcher.submit(_feeds(np.random.default_rng(4), 1))
         await batcher.aclose()
-        with pytest.raises(Exception, match="unloading"):
+        with pytest.raises(ModelNotLoaded, match=r"^tiny_detector v\d+ is unloading$"):
             await batcher.submit(_feeds(np.random.default_rng(4), 1))
 
     asyncio.run(main())

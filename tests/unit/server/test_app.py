@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 
 import httpx
 import orjson
@@ -72,9 +71,6 @@ def test_unexpected_exception_is_a_json_500_without_internals() -> None:
     assert orjson.loads(response.content) == {"error": "internal server error"}
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("fortress.server.v2_rest") is None, reason="v2 REST module not in this build"
-)
 def test_v2_routes_are_mounted() -> None:
     runtime = ModelRuntime(NoRegistry(), RuntimeSettings())  # type: ignore[arg-type]
     app = create_app(runtime, ServerSettings(grpc_port=0), CollectorRegistry())

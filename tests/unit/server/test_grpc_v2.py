@@ -12,6 +12,7 @@ import pytest
 from tritonclient.grpc import service_pb2 as pb
 from tritonclient.grpc import service_pb2_grpc
 
+from fortress.errors import DeadlineExceeded, FortressError, Overloaded
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.runtime.batching_settings import BatchingSettings
 from fortress.runtime.manager import ModelRuntime
@@ -57,9 +58,11 @@ def registry(new_registry: Callable[[], MlflowRegistry], candidate: Any) -> Mlfl
 
 
 @contextmanager
-def _serve(registry: MlflowRegistry, settings: RuntimeSettings) -> Iterator[Stub]:
+def _serve(
+    registry: MlflowRegistry, settings: RuntimeSettings, runtime_type: type[ModelRuntime] = ModelRuntime
+) -> Iterator[Stub]:
     address = f"127.0.0.1:{free_port()}"
-    runtime = ModelRuntime(registry, settings)
+    runtime = runtime_type(registry, settings)
     with BackgroundLoop() as loop:
 
         async def start() -> tuple[Any, Any]:
@@ -211,3 +214,47 @@ def test_grpc_bad_requests(change: Callable[[Any], None], message: str) -> None:
     change(request)
     with pytest.raises(BadV2Request, match=message):
         decode_infer_request(request)
+
+
+class RefusingRuntime(ModelRuntime):
+    """The real runtime (started, model loaded) whose infer refuses as an overloaded or late one would;
+    the request comes through a real grpc.aio server and channel."""
+
+    refusal: FortressError = Overloaded("tiny_detector: queue full (9 rows waiting)", retry_after_s=1.5)
+
+    async def infer(self, *args: Any, **kwargs: Any) -> Any:
+        raise self.refusal
+
+
+@pytest.mark.parametrize(
+    ("refusal", "code", "retry_after"),
+    [
+        (
+            Overloaded("tiny_detector: queue full (9 rows waiting)", retry_after_s=1.5),
+            "RESOURCE_EXHAUSTED",
+            "2",
+        ),
+        (Overloaded("tiny_detector: queue full", retry_after_s=0.2), "RESOURCE_EXHAUSTED", "1"),
+        (DeadlineExceeded("tiny_detector: no answer within 0.5 s"), "DEADLINE_EXCEEDED", None),
+    ],
+)
+def test_a_refusal_carries_retry_after_in_its_trailing_metadata(
+    registry: MlflowRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+    refusal: FortressError,
+    code: str,
+    retry_after: str | None,
+) -> None:
+    """What server/grpc_v2.py's _abort sends: the status of the kind, the message, and for an overloaded
+    server the seconds to wait, rounded up, as "retry-after" (none for a deadline)."""
+    monkeypatch.setattr(RefusingRuntime, "refusal", refusal)
+    with (
+        _serve(registry, RuntimeSettings(), RefusingRuntime) as stub,
+        pytest.raises(grpc.aio.AioRpcError) as caught,
+    ):
+        stub("ModelInfer", _request())
+    error = caught.value
+    assert error.code() == grpc.StatusCode[code]
+    assert error.details() == str(refusal)
+    trailing = dict(error.trailing_metadata() or ())
+    assert trailing.get("retry-after") == retry_after, trailing

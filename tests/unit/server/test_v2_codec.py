@@ -61,8 +61,19 @@ def test_version_strings(text: str, expected: tuple[int | None, str | None]) -> 
 
 def test_every_error_kind_has_an_http_and_a_grpc_status() -> None:
     assert set(GRPC_CODE) == set(HTTP_STATUS) == set(ErrorKind)
+    codes = {kind: grpc.StatusCode[GRPC_CODE[kind]] for kind in ErrorKind}
+    assert codes == {
+        ErrorKind.INVALID: grpc.StatusCode.INVALID_ARGUMENT,
+        ErrorKind.UNPROCESSABLE: grpc.StatusCode.INVALID_ARGUMENT,
+        ErrorKind.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+        ErrorKind.OVERLOADED: grpc.StatusCode.RESOURCE_EXHAUSTED,
+        ErrorKind.TIMEOUT: grpc.StatusCode.DEADLINE_EXCEEDED,
+        ErrorKind.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+        ErrorKind.UNAUTHORIZED: grpc.StatusCode.UNAUTHENTICATED,
+        ErrorKind.FORBIDDEN: grpc.StatusCode.PERMISSION_DENIED,
+        ErrorKind.FAILED: grpc.StatusCode.INTERNAL,
+    }
     for kind in ErrorKind:
-        assert grpc.StatusCode[GRPC_CODE[kind]]
         assert 400 <= HTTP_STATUS[kind] < 600
     assert (HTTP_STATUS[Overloaded.kind], HTTP_STATUS[DeadlineExceeded.kind]) == (429, 504)
     assert HTTP_STATUS[ModelFailed.kind] == 503

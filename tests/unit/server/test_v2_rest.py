@@ -13,6 +13,7 @@ import numpy as np
 import orjson
 import pytest
 
+import fortress
 from fortress.registry.base import Candidate, ModelRegistry
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.runtime.batching_settings import BatchingSettings
@@ -109,7 +110,7 @@ def test_health_and_server_metadata(v2: V2Client) -> None:
     assert (ready.status_code, ready.json()) == (200, {"ready": True})
     meta = v2.get("/v2").json()
     assert meta["name"] == "fortress"
-    assert meta["version"]
+    assert meta["version"] == fortress.__version__
     assert "binary_tensor_data" in meta["extensions"]
 
 
@@ -216,14 +217,26 @@ def test_binary_request_and_response_follow_the_extension(v2: V2Client, models: 
     )
 
 
-def test_json_inputs_with_a_binary_output(v2: V2Client) -> None:
+def test_json_inputs_with_a_binary_output(v2: V2Client, models: dict[int, Model]) -> None:
+    feeds = _rows(models[1], slice(0, 2))
     body = {
-        "inputs": [_numeric(), _categorical()],
+        "inputs": [
+            _numeric(feeds["numeric"].tolist()),
+            _categorical(feeds["categorical"].ravel().tolist()),
+        ],
         "outputs": [{"name": "probabilities", "parameters": {"binary_data": True}}],
     }
     response = v2.post(INFER, json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/octet-stream"
     length = int(response.headers[HEADER])
     assert len(response.content) == length + 2 * 2 * 4
+    [output] = orjson.loads(response.content[:length])["outputs"]
+    assert (output["name"], output["shape"], output["parameters"]) == (
+        "probabilities", [2, 2], {"binary_data_size": 16},
+    )  # fmt: skip
+    got = np.frombuffer(response.content[length:], dtype="<f4").reshape(2, 2)
+    np.testing.assert_allclose(got, _expected(models[1], slice(0, 2)), atol=1e-6)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from fortress.gateway.cache import CacheCorrupt, CachedResult, CacheUnavailable,
 from fortress.gateway.platform import GatewayPlatform
 from fortress.gateway.schema import InferenceRequest
 from fortress.gateway.settings import GatewaySettings
-from fortress.settings import RegistrySettings, Settings
+from fortress.registry.settings import RegistrySettings
+from fortress.settings import Settings
 from support.gateway import gateway_candidates, gateway_client, investigation, register_gateway_models
 
 INFER = "/api/v1/inference"

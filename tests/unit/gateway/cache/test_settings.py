@@ -33,7 +33,7 @@ def test_a_redis_url_with_another_scheme_is_refused_without_echoing_it() -> None
     "field", ["ttl_s", "max_entries", "max_bytes", "redis_timeout_s", "retry_after_failure_s"]
 )
 def test_bounds_and_timeouts_must_be_positive(field: str) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=rf"{field}\n  Input should be greater than 0"):
         CacheSettings.model_validate({field: 0})
 
 

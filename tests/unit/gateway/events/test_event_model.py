@@ -36,17 +36,23 @@ def test_an_event_is_one_json_object_that_round_trips() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "error", "message"),
     [
-        b"[]",
-        b"{}",
-        b"not json",
-        b'{"event_id": 1}',
-        orjson.dumps({**orjson.loads(make_event().to_json()), "models": []}),
+        (b"[]", ValueError, r"^an audit event is a JSON object$"),
+        (b"{}", ValueError, r"^not an audit event: KeyError\('event_id'\)$"),
+        (b"not json", orjson.JSONDecodeError, r"line 1 column 1 \(char 0\)"),
+        (b'{"event_id": 1}', ValueError, r"^not an audit event: TypeError\('expected a string, got int'\)$"),
+        (
+            orjson.dumps({**orjson.loads(make_event().to_json()), "models": []}),
+            ValueError,
+            r"^not an audit event: AttributeError",
+        ),
     ],
 )
-def test_anything_else_is_rejected_with_value_error(raw: bytes) -> None:
-    with pytest.raises(ValueError, match=r"\w"):
+def test_anything_else_is_rejected_with_value_error(
+    raw: bytes, error: type[ValueError], message: str
+) -> None:
+    with pytest.raises(error, match=message):
         AuditEvent.from_json(raw)
 
 

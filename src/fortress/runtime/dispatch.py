@@ -91,9 +91,4 @@ def per_model(executor: Executor, settings: RuntimeSettings, metrics: RuntimeMet
 
 
 def grouped(executor: Executor, settings: RuntimeSettings, metrics: RuntimeMetrics | None) -> Dispatcher:
-    return GroupDispatcher(
-        executor,
-        settings.grouped_jobs,
-        settings.batching.max_queue_rows,
-        inline_below_us=settings.grouped_inline_below_us,
-    )
+    return GroupDispatcher(executor, settings.grouped_jobs, settings.batching.max_queue_rows)

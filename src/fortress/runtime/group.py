@@ -48,20 +48,8 @@ class _Done:
 
 
 class GroupDispatcher:
-    def __init__(
-        self,
-        executor: Executor,
-        max_inflight: int = 1,
-        max_queue_rows: int = 4096,
-        *,
-        inline_below_us: int = 0,
-    ) -> None:
-        """``inline_below_us``: a job that finds no other job computing runs on the event loop when its
-        estimated cost (each model's one-row cost measured at warm-up, times its rows) is below this:
-        no thread hop, whose wake-up of an idle pool thread costs 0.1-0.8 ms on a 2-core VM (more than
-        the twelve models of an investigation). 0: every job runs on the pool."""
+    def __init__(self, executor: Executor, max_inflight: int = 1, max_queue_rows: int = 4096) -> None:
         self._executor = executor
-        self._inline_below_s = inline_below_us / 1e6
         self._max_inflight = max_inflight
         self._max_queue_rows = max_queue_rows
         self._pending: dict[int, _Group] = {}
@@ -109,12 +97,8 @@ class GroupDispatcher:
         if not self._pending or len(self._inflight) >= self._max_inflight:
             return
         job, self._pending, self._pending_rows = self._pending, {}, 0
-        groups = list(job.values())
-        if not self._inflight and _cost_s(groups) < self._inline_below_s:
-            _deliver(groups, _compute(groups))
-            self._settle()
-            return
         self._inflight.append(job)
+        groups = list(job.values())
         done = asyncio.get_running_loop().run_in_executor(self._executor, _compute, groups)
         done.add_done_callback(lambda f: self._finish(job, groups, f))
 
@@ -127,12 +111,21 @@ class GroupDispatcher:
             calls = done.result()
         except Exception as exc:  # the job itself broke (executor shut down): every caller hears it
             calls = [_Done(exc, 0, 0.0)] * len(groups)
-        _deliver(groups, calls)
+        for group, call in zip(groups, calls, strict=True):
+            outcome = call.outcome
+            if group.histograms is not None and call.started_ns:
+                waits = ((w.rows, w.queued_ns) for w in group.waiting)
+                group.histograms.record(call.seconds, call.started_ns, waits)
+            offset = 0
+            for w in group.waiting:
+                if not w.future.done():
+                    if isinstance(outcome, Exception):
+                        w.future.set_exception(outcome)
+                    else:
+                        w.future.set_result(outcome[offset : offset + w.rows])
+                offset += w.rows
         if self._pending:
             self._flush()
-        self._settle()
-
-    def _settle(self) -> None:
         if not self._pending and not self._inflight:
             self._idle.set()
         else:
@@ -140,30 +133,8 @@ class GroupDispatcher:
             self._idle.clear()
 
 
-def _deliver(groups: list[_Group], calls: list[_Done]) -> None:
-    """Each caller still waiting gets exactly its rows of its model's call (or the call's error)."""
-    for group, call in zip(groups, calls, strict=True):
-        outcome = call.outcome
-        if group.histograms is not None and call.started_ns:
-            waits = ((w.rows, w.queued_ns) for w in group.waiting)
-            group.histograms.record(call.seconds, call.started_ns, waits)
-        offset = 0
-        for w in group.waiting:
-            if not w.future.done():
-                if isinstance(outcome, Exception):
-                    w.future.set_exception(outcome)
-                else:
-                    w.future.set_result(outcome[offset : offset + w.rows])
-            offset += w.rows
-
-
-def _cost_s(groups: list[_Group]) -> float:
-    return sum(g.model.batch1_seconds * sum(w.rows for w in g.waiting) for g in groups)
-
-
 def _compute(groups: list[_Group]) -> list[_Done]:
-    """In a pool thread (or on the loop, when idle): each model version once, on the rows of all its
-    callers."""
+    """In a pool thread: each model version once, on the rows of all its callers."""
     calls: list[_Done] = []
     for group in groups:
         started = time.perf_counter_ns()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import BaseModel, Field, PositiveFloat, PositiveInt
 
 from fortress.aliases import CANARY, CHAMPION
 from fortress.runtime.batching_settings import BatchingSettings
@@ -38,7 +38,3 @@ class RuntimeSettings(BaseModel):
     grouped_jobs: PositiveInt = 2
     """The gateway's grouped dispatch (``runtime/group.py``): jobs computing at once (more jobs: less
     batching, more cores)."""
-    grouped_inline_below_us: NonNegativeInt = 3000
-    """Grouped dispatch: a job that finds no other job computing runs on the event loop when its
-    estimated cost (one-row cost of each model at warm-up, times its rows) is below this: no thread
-    hop for an idle gateway (one investigation at a time). 0: every job on the compute pool."""

@@ -4,9 +4,7 @@ a failing model fails only its callers; an over-full queue is an overload; unloa
 from __future__ import annotations
 
 import asyncio
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 import pytest
@@ -143,52 +141,3 @@ def test_each_model_call_of_a_job_is_recorded_in_its_versions_batch_histograms(
     assert sample("fortress_batch_queue_seconds_count", first.version) == 2  # one wait per caller
     assert sample("fortress_batch_compute_seconds_count", second.version) == 1
     assert sample("fortress_batch_compute_seconds_sum", first.version) > 0
-
-
-class _CountingPool(ThreadPoolExecutor):
-    """A pool that counts the jobs handed to it."""
-
-    def __init__(self) -> None:
-        super().__init__(1)
-        self.jobs = 0
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        self.jobs += 1
-        return super().submit(fn, *args, **kwargs)
-
-
-def test_an_idle_dispatcher_runs_a_cheap_job_on_the_loop_and_busy_ones_on_the_pool(
-    models: tuple[LoadedModel, LoadedModel],
-) -> None:
-    rng = np.random.default_rng(4)
-    one = [(m, _feeds(rng, 2)) for m in models]
-    expected = [m.run(f) for m, f in one]
-    assert all(m.batch1_seconds > 0 for m in models)
-
-    async def main(inline_below_us: int) -> tuple[int, int]:
-        with _CountingPool() as pool:
-            dispatcher = GroupDispatcher(pool, max_inflight=2, inline_below_us=inline_below_us)
-            for _ in range(5):  # one caller at a time: the dispatcher is idle every time
-                got = await asyncio.gather(*(dispatcher.submit(m, f) for m, f in one))
-                for have, want in zip(got, expected, strict=True):
-                    np.testing.assert_allclose(have, want, atol=1e-6)
-            idle_jobs = pool.jobs
-            held = threading.Event()
-            slow = models[0].run
-            models[0].run = lambda feeds: (held.wait(5), slow(feeds))[1]  # type: ignore[method-assign]
-            try:
-                dispatcher._inline_below_s = 0.0  # this job goes to the pool and holds it
-                computing = dispatcher.submit(models[0], _feeds(rng, 1))
-                await asyncio.sleep(0.05)
-                dispatcher._inline_below_s = 1e9  # now anything would fit: only "idle" decides
-                await asyncio.sleep(0.05)
-                later = dispatcher.submit(models[1], _feeds(rng, 1))  # a job is computing
-                await asyncio.sleep(0.05)
-                held.set()
-                await asyncio.gather(computing, later)
-            finally:
-                del models[0].run
-            return idle_jobs, pool.jobs - idle_jobs
-
-    assert asyncio.run(main(inline_below_us=10**6)) == (0, 1 + 1)
-    assert asyncio.run(main(inline_below_us=0))[0] == 5

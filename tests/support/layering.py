@@ -175,7 +175,7 @@ def _rules(module: str, target: str) -> Iterator[str]:
                 yield f"upward import: layer {here} imports layer {there}"
         if within(module, NO_GATEWAY) and within(target, SERVING):
             yield "monitoring, rollout, pipelines and ops never import the gateway or the server"
-        if within(target, "fortress.http") and not within(module, TRANSPORT):
+        if within(target, "fortress.http") and not (within(module, TRANSPORT) or is_package_settings(target)):
             yield "the HTTP layer (fortress.http) is imported only by transport modules"
     elif within(target, FRAMEWORKS) and not within(module, TRANSPORT):
         yield "HTTP frameworks and grpc only in transport modules"

@@ -3,6 +3,7 @@ that rebuild their settings from the environment, with a graceful drain on SIGTE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,14 +34,14 @@ def run_server(
     backlog: int,
 ) -> None:
     """``build_app`` makes the app for one process; with ``workers`` > 1 each worker calls the
-    ``factory`` import path instead, after this process exported the settings ``sections``."""
-    import uvicorn
+    ``factory`` import path instead, after this process exported the settings ``sections``. Either
+    way HTTP is served with ``settings.http``'s limits (the config is pickled into each worker)."""
+    from fortress.http.protocol import LimitedConfig
 
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "loop": "auto",  # uvloop and httptools when installed
-        "http": "auto",
+        "loop": "auto",  # uvloop when installed; HTTP: httptools with limits (LimitedConfig)
         "lifespan": "on",
         "access_log": False,
         "timeout_graceful_shutdown": graceful_shutdown_s,
@@ -50,10 +51,22 @@ def run_server(
     # lifespan shutdown), then re-raises the signal it caught: a SIGTERM is then a clean exit (0).
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     if workers == 1:
-        uvicorn.run(build_app(), **options)
+        run_one(LimitedConfig(build_app(), limits=settings.http, **options))
     else:
         export_to_workers(settings, sections)
-        run_workers(uvicorn.Config(factory, factory=True, workers=workers, **options))
+        run_workers(LimitedConfig(factory, limits=settings.http, factory=True, workers=workers, **options))
+
+
+def run_one(config: Config) -> None:
+    """``uvicorn.run``'s single-process branch, for a config built here."""
+    from uvicorn import Server
+    from uvicorn.config import STARTUP_FAILURE
+
+    server = Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise SystemExit(STARTUP_FAILURE)
 
 
 def run_workers(config: Config) -> None:

@@ -217,12 +217,12 @@ def test_grpc_bad_requests(change: Callable[[Any], None], message: str) -> None:
 
 
 class RefusingRuntime(ModelRuntime):
-    """The real runtime (started, model loaded) whose infer refuses as an overloaded or late one would;
+    """The real runtime (started, model loaded) whose submit refuses as an overloaded or late one would;
     the request comes through a real grpc.aio server and channel."""
 
     refusal: FortressError = Overloaded("tiny_detector: queue full (9 rows waiting)", retry_after_s=1.5)
 
-    async def infer(self, *args: Any, **kwargs: Any) -> Any:
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
         raise self.refusal
 
 

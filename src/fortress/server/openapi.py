@@ -79,6 +79,11 @@ def _operation(summary: str, params: list[str], responses: dict[str, Any], body:
     return operation
 
 
+def _inference(summary: str, params: list[str], body: dict[str, Any]) -> Any:
+    failures = ("400", "404", "413", "429", "500", "503", "504")
+    return _operation(summary, params, _responses(_json(ANY_OBJECT), *failures), body)
+
+
 _PARAMS: dict[str, dict[str, Any]] = {
     "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
     "version": {"type": "string", "pattern": "^[0-9]{1,9}$"},
@@ -94,12 +99,7 @@ def openapi(model_names: Callable[[], Iterable[str]]) -> dict[str, Any]:
     for suffix, extra in (("", []), ("/versions/{version}", ["version"]), ("/labels/{label}", ["label"])):
         target = ["name", *extra]
         paths[f"/v1/models/{{name}}{suffix}:predict"] = {
-            "post": _operation(
-                "TF Serving predict",
-                target,
-                _responses(_json(ANY_OBJECT), "400", "404", "413", "429", "500", "503", "504"),
-                TF_PREDICT,
-            )
+            "post": _inference("TF Serving predict", target, TF_PREDICT)
         }
         paths[f"/v1/models/{{name}}{suffix}"] = {
             "get": _operation("TF Serving model status", target, _responses(_json(ANY_OBJECT), "404"))
@@ -114,14 +114,7 @@ def openapi(model_names: Callable[[], Iterable[str]]) -> dict[str, Any]:
         paths[f"{base}/ready"] = {
             "get": _operation("v2 model ready", target, _responses(_json(ANY_OBJECT), "404"))
         }
-        paths[f"{base}/infer"] = {
-            "post": _operation(
-                "v2 inference",
-                target,
-                _responses(_json(ANY_OBJECT), "400", "404", "413", "429", "500", "503", "504"),
-                V2_INFER,
-            )
-        }
+        paths[f"{base}/infer"] = {"post": _inference("v2 inference", target, V2_INFER)}
     paths["/v2"] = {"get": _operation("v2 server metadata", [], _responses(_json(ANY_OBJECT)))}
     for path, summary in (("/v2/health/live", "v2 live"), ("/health/live", "live")):
         paths[path] = {"get": _operation(summary, [], _responses(_json(ANY_OBJECT)))}

@@ -3,6 +3,8 @@ health and metrics, and the caller in the audit log (never the key)."""
 
 from __future__ import annotations
 
+import base64
+import logging
 from typing import Any
 
 import jwt
@@ -114,3 +116,47 @@ async def test_each_caller_has_its_own_bucket_and_429_says_when_to_retry(
         assert limited.status_code == 429
         assert int(limited.headers["Retry-After"]) >= 1
         assert (await client.post(INFER, json=body, headers={"X-API-Key": second})).status_code == 200
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _token(header: Any, payload: Any = None, signature: str = "AAAA") -> str:
+    body = orjson.dumps({"sub": "x"} if payload is None else payload)
+    return f"{_b64url(orjson.dumps(header))}.{_b64url(body)}.{signature}"
+
+
+MALFORMED_TOKENS = [
+    _token({"alg": "HS256", "crit": ["x"]}),  # the issue's repro: raised before any signature check
+    _token({"alg": "HS256", "kid": 5}),
+    _token({"alg": "HS256", "kid": {"a": 1}}),
+    _token({"alg": "HS256", "crit": "x"}),
+    _token({"alg": "none"}, signature=""),
+    _token({"alg": "RS256"}),
+    _token({"alg": ["HS256"]}),
+    _token([1, 2]),
+    _token("HS256"),
+    f"{_b64url(b'{')}.{_b64url(b'{}')}.AAAA",
+    "a.b.c",
+    "!!!.???.###",
+    "\u00e9.\u00e9.\u00e9",
+    "a.b.c.d",
+    ".".join(["eyJ" + "A" * 3000] * 3),
+]
+
+
+async def test_every_malformed_bearer_token_is_a_401_without_a_traceback(
+    settings: Settings, candidates: list[Candidate], caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = with_gateway(settings, auth={"jwt_hs256_secret": SECRET}, rate_limit={"enabled": False})
+    register_gateway_models(settings, candidates)
+    caplog.set_level(logging.INFO)
+    async with gateway_client(settings) as (client, _):
+        for token in MALFORMED_TOKENS:
+            header = f"Bearer {token}".encode()  # bytes: one token is not ASCII
+            response = await client.get("/api/v1/models", headers={"Authorization": header})
+            assert response.status_code == 401, (token[:60], response.text)
+            assert response.json()["kind"] == "unauthorized"
+            assert token not in response.text
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []

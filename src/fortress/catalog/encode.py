@@ -8,9 +8,12 @@ inputs (tests/unit/catalog/test_encode.py proves it).
 from __future__ import annotations
 
 import binascii
+import functools
+import itertools
 import math
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,9 +35,7 @@ def normalize_text(value: str) -> str:
 
 
 def _number(group: str, name: str, value: Any) -> float:
-    if isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float):  # strict: true is not 1
         raise InvalidInput(f"{group}.{name}: expected a number, got {type(value).__name__}")
     try:
         out = float(value)
@@ -46,9 +47,9 @@ def _number(group: str, name: str, value: Any) -> float:
 
 
 def _category(group: str, name: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if not isinstance(value, str):  # strict: 5 is not "5"
         raise InvalidInput(f"{group}.{name}: expected a string, got {type(value).__name__}")
-    return str(value)
+    return value
 
 
 def _text(group: str, name: str, value: Any) -> str:
@@ -133,15 +134,28 @@ def _encode_tensor(
     return np.stack(arrays) if arrays else np.zeros((0, *tensor.shape), np.float32)
 
 
+@functools.cache
+def _getter(fields: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A record's values of ``fields`` as a tuple, in one C call."""
+    if len(fields) == 1:
+        only = fields[0]
+        return lambda record: (record[only],)
+    return operator.itemgetter(*fields)
+
+
 def _plain_numbers(fields: tuple[str, ...], records: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
-    """The common case in one pass: every field present, a JSON number (or boolean), finite in
-    float32. ``None`` sends the caller to the field-by-field path, which names what is wrong."""
+    """The common case in one pass: every field present, a JSON number, finite in float32. ``None``
+    sends the caller to the field-by-field path, which names what is wrong."""
+    get = _getter(fields)
     try:
-        rows = [[r[f] for f in fields] for r in records]
-        arr = np.asarray(rows)  # numbers and booleans only give a numeric or boolean dtype
+        rows = [get(r) for r in records]
+        arr = np.asarray(rows)  # numbers (and booleans) only give a numeric (or boolean) dtype
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
-    if arr.dtype.kind not in "biuf" or arr.shape != (len(records), len(fields)):
+    if arr.dtype.kind not in "iuf" or arr.shape != (len(records), len(fields)):
+        return None
+    # numpy reads true as 1 among numbers; the slow path refuses it by name
+    if bool in map(type, rows[0] if len(rows) == 1 else itertools.chain.from_iterable(rows)):
         return None
     if arr.dtype.kind != "f":  # through float64, as the field-by-field path converts each value
         return arr.astype(np.float64).astype(np.float32)

@@ -14,10 +14,17 @@ Record = dict[str, Any]
 Verdict = Literal["benign", "suspicious", "malicious"]
 
 
-class InferenceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+"""Identifiers are echoed in answers and written to audit logs: no control characters (C0, DEL, C1)."""
 
-    investigation_id: str = Field(min_length=1, max_length=200, examples=["inv-2026-0042"])
+
+class InferenceRequest(BaseModel):
+    # strict: "yes" is not a boolean, 1 is not a string (values are never coerced)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    investigation_id: str = Field(
+        min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS, examples=["inv-2026-0042"]
+    )
     models: list[str] | None = Field(
         default=None,
         max_length=64,
@@ -38,7 +45,7 @@ class InferenceRequest(BaseModel):
 
 
 class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     investigations: list[InferenceRequest] = Field(min_length=1)
 

@@ -355,3 +355,73 @@ async def test_a_bug_behind_the_inference_route_is_a_500_without_internals(
     assert response.status_code == 500
     assert response.json() == {"error": "internal server error", "kind": "failed"}
     assert "secret" not in response.text
+
+
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "words"),
+    [
+        ({}, orjson.dumps(investigation()), ["no Content-Type"]),
+        (
+            {"content-type": "application/json; charset=utf-16"},
+            orjson.dumps(investigation()).decode().encode("utf-16"),
+            ["UTF-8", "'utf-16'"],
+        ),
+        (
+            {"content-type": 'application/json; charset="latin-1"'},
+            orjson.dumps(investigation()),
+            ["UTF-8", "'latin-1'"],
+        ),
+        ({"content-type": "application/jsonx"}, orjson.dumps(investigation()), ["send JSON"]),
+    ],
+    ids=["missing", "utf-16", "latin-1", "other-type"],
+)
+async def test_a_body_is_utf8_json_with_its_content_type_said_or_a_415(
+    client: httpx.AsyncClient, headers: dict[str, str], body: bytes, words: list[str]
+) -> None:
+    for path in (INFER, f"{INFER}/batch"):
+        response = await client.post(path, content=body, headers=headers)
+        assert response.status_code == 415, response.text
+        assert response.json()["kind"] == "invalid"
+        for word in words:
+            assert word in response.json()["error"]
+    ok = {"content-type": "application/json; charset=UTF-8"}
+    assert (await client.post(INFER, content=orjson.dumps(investigation()), headers=ok)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (investigation(cache_enabled="yes"), ["cache_enabled", "valid boolean"]),
+        (investigation(cache_enabled=1), ["cache_enabled", "valid boolean"]),
+        ({"investigation_id": "x", "features": {"tiny": {**TINY, "x": True}}}, ["tiny.x: expected a number"]),
+        ({"investigation_id": "x", "features": {"tiny": {**TINY, "proto": 5}}}, ["tiny.proto: expected a string"]),
+        (investigation(entities={"user_id": 17}), ["entities.user_id"]),
+    ],
+    ids=["cache-yes", "cache-1", "true-number", "int-category", "int-entity"],
+)  # fmt: skip
+async def test_values_are_never_coerced(client: httpx.AsyncClient, body: dict[str, Any], words: list[str]) -> None:
+    response = await client.post(INFER, content=orjson.dumps(body), headers=JSON_HEADERS)
+    assert response.status_code == 422, response.text
+    assert response.json()["kind"] == "unprocessable"
+    for word in words:
+        assert word in response.json()["error"]
+
+
+@pytest.mark.parametrize("bad", ["inv-\x1b[31mred", "inv\n2", "inv\x00", "inv\x7f", "inv\x85next", "\t"])
+async def test_an_investigation_id_with_control_characters_is_refused_and_never_echoed(
+    client: httpx.AsyncClient, bad: str
+) -> None:
+    for path, body in (
+        (INFER, investigation(bad)),
+        (f"{INFER}/batch", {"investigations": [investigation("fine"), investigation(bad)]}),
+    ):
+        response = await client.post(path, content=orjson.dumps(body), headers=JSON_HEADERS)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert "investigation_id" in error
+        assert bad not in error
+        assert bad.encode() not in response.content
+        assert orjson.dumps(bad)[1:-1].decode() not in error  # not even JSON-escaped

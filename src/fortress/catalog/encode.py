@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fortress.catalog.sizes import MAX_CATEGORY_CHARS, MAX_TEXT_CHARS_IN, over_shape
 from fortress.catalog.spec import FieldKind, InputTensor, ModelSpec
 from fortress.errors import InvalidInput
 
@@ -49,18 +50,29 @@ def _number(group: str, name: str, value: Any) -> float:
 def _category(group: str, name: str, value: Any) -> str:
     if not isinstance(value, str):  # strict: 5 is not "5"
         raise InvalidInput(f"{group}.{name}: expected a string, got {type(value).__name__}")
+    if len(value) > MAX_CATEGORY_CHARS:
+        raise InvalidInput(f"{group}.{name}: {len(value)} characters; at most {MAX_CATEGORY_CHARS}")
     return value
 
 
 def _text(group: str, name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{group}.{name}: expected a string, got {type(value).__name__}")
+    if len(value) > MAX_TEXT_CHARS_IN:  # before the per-character work
+        raise InvalidInput(
+            f"{group}.{name}: {len(value)} characters; at most {MAX_TEXT_CHARS_IN} (models read the "
+            f"first {MAX_TEXT_CHARS} once whitespace is folded)"
+        )
     return normalize_text(value)
 
 
 def _tensor(group: str, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     if isinstance(value, dict):
         arr = _binary_tensor(group, name, value, shape)
+    elif over_shape(value, shape):  # before numpy reads every element
+        raise InvalidInput(
+            f"{group}.{name}: more values than its shape {list(shape)} holds ({math.prod(shape)} float32)"
+        )
     else:
         try:
             arr = np.asarray(value, dtype=np.float32)
@@ -81,11 +93,16 @@ def _binary_tensor(group: str, name: str, value: dict[Any, Any], shape: tuple[in
     encoded = value.get("b64")
     if len(value) != 1 or not isinstance(encoded, str):
         raise InvalidInput(f'{group}.{name}: a binary tensor is {{"b64": "<base64 of float32 values>"}}')
+    want = 4 * math.prod(shape)
+    if len(encoded) > 4 * math.ceil(want / 3):  # before decoding it
+        raise InvalidInput(
+            f"{group}.{name}: b64 has {len(encoded)} characters; shape {list(shape)} needs "
+            f"{4 * math.ceil(want / 3)} ({want} bytes of float32)"
+        )
     try:
         raw = binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(f"{group}.{name}: b64 is not valid base64") from None
-    want = 4 * math.prod(shape)
     if len(raw) != want:
         raise InvalidInput(
             f"{group}.{name}: b64 holds {len(raw)} bytes; shape {list(shape)} needs {want} "

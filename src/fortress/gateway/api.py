@@ -6,7 +6,7 @@ validators (no per-request FastAPI body machinery); their OpenAPI entries still 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import orjson
@@ -70,13 +70,14 @@ class Endpoints:
         principal = await self.platform.admit(headers, "inference")
         check_json(headers.get("content-type"))
         async with self.platform.working:
-            return await self.service.infer(_parse(REQUEST, body), principal.id)
+            request = _parse(REQUEST, body, self.service.bounds().investigation)
+            return await self.service.infer(request, principal.id)
 
     async def investigations(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
         principal = await self.platform.admit(headers, "inference")
         check_json(headers.get("content-type"))
         async with self.platform.working:
-            parsed = _parse(BATCH_REQUEST, body)
+            parsed = _parse(BATCH_REQUEST, body, self.service.bounds().batch)
             return await self.service.infer_batch(parsed.investigations, principal.id)
 
     async def models(self, request: Request) -> Response:
@@ -104,13 +105,15 @@ class Endpoints:
         return Response(generate_latest(self.platform.metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _parse(adapter: TypeAdapter[T], body: bytes) -> T:
-    """orjson then the compiled validator: faster than pydantic's own JSON parsing on large bodies
-    (an investigation carries an image as 3,072 numbers)."""
+def _parse(adapter: TypeAdapter[T], body: bytes, check_bounds: Callable[[Any], None]) -> T:
+    """orjson, the size bounds (``gateway/bounds.py``: before anything iterates a container), then
+    the compiled validator: faster than pydantic's own JSON parsing on large bodies (an
+    investigation carries an image as 3,072 numbers)."""
     try:
         raw = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from None
+    check_bounds(raw)
     try:
         return adapter.validate_python(raw)
     except ValidationError as exc:

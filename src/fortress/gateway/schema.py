@@ -14,6 +14,8 @@ Record = dict[str, Any]
 Verdict = Literal["benign", "suspicious", "malicious"]
 
 
+MAX_MODELS = 64
+MAX_ENTITIES = 16
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 """Identifiers are echoed in answers and written to audit logs: no control characters (C0, DEL, C1)."""
 
@@ -27,7 +29,7 @@ class InferenceRequest(BaseModel):
     )
     models: list[str] | None = Field(
         default=None,
-        max_length=64,
+        max_length=MAX_MODELS,
         description="Models to run; default: every served model whose feature group is present.",
     )
     features: dict[str, Record | list[Record]] = Field(
@@ -39,6 +41,7 @@ class InferenceRequest(BaseModel):
     )
     entities: dict[str, str] = Field(
         default_factory=dict,
+        max_length=MAX_ENTITIES,
         description="Entity ids (e.g. user_id) for feature-store lookups.",
     )
     cache_enabled: bool = True

@@ -56,25 +56,33 @@ class Endpoints:
 
     async def inference(self, request: Request) -> Response:
         """Run one investigation through the ensemble."""
-        answer = await self.investigation(request.url.path, request.headers, await request.body())
+        answer = await self.investigation(
+            request.url.path, request.headers, await request.body(), _client(request)
+        )
         return Response(answer, media_type=JSON)
 
     async def inference_batch(self, request: Request) -> Response:
         """Run many investigations in one call; results come back in request order."""
-        answer = await self.investigations(request.url.path, request.headers, await request.body())
+        answer = await self.investigations(
+            request.url.path, request.headers, await request.body(), _client(request)
+        )
         return Response(answer, media_type=JSON)
 
-    async def investigation(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
+    async def investigation(
+        self, path: str, headers: Mapping[str, str], body: bytes, client: str | None = None
+    ) -> bytes:
         """One investigation's answer (JSON) for a request's headers and raw body (the fast path's
         handler, ``server/fast_path.py``; the route above serves it when that layer is absent)."""
-        principal = await self.platform.admit(headers, "inference")
+        principal = await self.platform.admit(headers, "inference", client)
         check_json(headers.get("content-type"))
         async with self.platform.working:
             request = _parse(REQUEST, body, self.service.bounds().investigation)
             return await self.service.infer(request, principal.id)
 
-    async def investigations(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
-        principal = await self.platform.admit(headers, "inference")
+    async def investigations(
+        self, path: str, headers: Mapping[str, str], body: bytes, client: str | None = None
+    ) -> bytes:
+        principal = await self.platform.admit(headers, "inference", client)
         check_json(headers.get("content-type"))
         async with self.platform.working:
             parsed = _parse(BATCH_REQUEST, body, self.service.bounds().batch)
@@ -82,12 +90,14 @@ class Endpoints:
 
     async def models(self, request: Request) -> Response:
         """The served models: versions, routes, feature groups and input fields."""
-        await self.platform.admit(request.headers, "inference")
+        await self.platform.admit(request.headers, "inference", _client(request))
         return Response(orjson.dumps(models_overview(self.service)), media_type=JSON)
 
     async def health(self, request: Request) -> Response:
         """Per-model availability, backends, cache and event sink: ``healthy`` or ``degraded``."""
-        await self.platform.admit_ops(request.headers, self.platform.settings.auth.open_health)
+        await self.platform.admit_ops(
+            request.headers, self.platform.settings.auth.open_health, _client(request)
+        )
         return Response(orjson.dumps(health(self.service, self.platform.limiter.status())), media_type=JSON)
 
     async def live(self) -> Response:
@@ -101,8 +111,15 @@ class Endpoints:
 
     async def metrics(self, request: Request) -> Response:
         """Prometheus text format."""
-        await self.platform.admit_ops(request.headers, self.platform.settings.auth.open_metrics)
+        await self.platform.admit_ops(
+            request.headers, self.platform.settings.auth.open_metrics, _client(request)
+        )
         return Response(generate_latest(self.platform.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _client(request: Request) -> str | None:
+    """The client's address as the server saw it (behind a trusted proxy: uvicorn's proxy headers)."""
+    return request.client.host if request.client is not None else None
 
 
 def _parse(adapter: TypeAdapter[T], body: bytes, check_bounds: Callable[[Any], None]) -> T:

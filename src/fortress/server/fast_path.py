@@ -21,8 +21,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fortress.server.limits import over_limit
 
-Handler = Callable[[str, Headers, bytes], Awaitable[bytes]]
-"""Path, request headers and body -> the JSON answer (errors are raised and go to ``on_error``)."""
+Handler = Callable[[str, Headers, bytes, str | None], Awaitable[bytes]]
+"""Path, request headers, body and the client's address (``None`` when the server does not say) ->
+the JSON answer (errors are raised and go to ``on_error``)."""
 Route = Callable[[str], Handler | None]
 """A request path -> its handler, or ``None`` for the app to answer."""
 Observe = Callable[[str, int, float], None]
@@ -52,7 +53,9 @@ class FastPost:
         started = time.perf_counter()
         headers = Headers(scope=scope)
         try:
-            answer = await handler(scope["path"], headers, await self._body(headers, receive))
+            client = scope.get("client")
+            body = await self._body(headers, receive)
+            answer = await handler(scope["path"], headers, body, client[0] if client else None)
         except Exception as exc:  # every failure becomes an answer from the app's one error table
             response = self.on_error(exc)
             await response(scope, receive, send)

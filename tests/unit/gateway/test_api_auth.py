@@ -15,7 +15,13 @@ from fortress.gateway.auth.keys import key_store
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.base import Candidate
 from fortress.settings import Settings
-from support.gateway import gateway_candidates, gateway_client, investigation, register_gateway_models
+from support.gateway import (
+    client_at,
+    gateway_candidates,
+    gateway_client,
+    investigation,
+    register_gateway_models,
+)
 
 pytestmark = pytest.mark.anyio
 INFER = "/api/v1/inference"
@@ -160,3 +166,38 @@ async def test_every_malformed_bearer_token_is_a_401_without_a_traceback(
             assert response.json()["kind"] == "unauthorized"
             assert token not in response.text
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+
+
+async def test_failed_authentication_is_throttled_per_client_address(
+    settings: Settings, candidates: list[Candidate]
+) -> None:
+    settings = with_gateway(
+        settings,
+        auth={"max_failures_per_address": 3, "failure_window_s": 60, "open_health": False},
+        rate_limit={"enabled": False},
+    )
+    register_gateway_models(settings, candidates)
+    _, key = key_store(settings).create("analyst", ["inference", "admin"])
+    wrong = {"X-API-Key": key[:-4] + "AAAA"}
+    right = {"X-API-Key": key}
+    body = investigation("inv-throttle")
+    async with (
+        gateway_client(settings) as (local, _),
+        client_at(local, "203.0.113.9") as attacker,
+        client_at(local, "198.51.100.7") as other,
+    ):
+        codes = [(await attacker.get("/api/v1/models", headers=wrong)).status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429]
+        throttled = await attacker.get("/api/v1/models", headers=wrong)
+        assert throttled.status_code == 429
+        assert throttled.json()["kind"] == "overloaded"
+        assert "203.0.113.9" in throttled.json()["error"]
+        assert 1 <= int(throttled.headers["Retry-After"]) <= 20
+        # every attempt from the throttled address waits, the right key too, on every route
+        assert (await attacker.get("/api/v1/models", headers=right)).status_code == 429
+        assert (await attacker.post(INFER, json=body, headers=right)).status_code == 429  # fast path
+        assert (await attacker.get("/health", headers=right)).status_code == 429
+        # other addresses are not locked out, and keep their own count of failures
+        assert (await other.post(INFER, json=body, headers=right)).status_code == 200
+        assert (await other.get("/api/v1/models", headers=wrong)).status_code == 401
+        assert (await local.get("/api/v1/models", headers=right)).status_code == 200

@@ -526,3 +526,38 @@ async def test_long_strings_are_refused_by_length_before_any_per_character_work(
         for word in words:
             assert word in response.json()["error"]
     assert normalized.calls == 0
+
+
+async def test_health_shows_states_but_no_file_paths(
+    gateway: tuple[httpx.AsyncClient, GatewayPlatform], shared_home: Settings
+) -> None:
+    client, _ = gateway
+    answer = await client.get("/health")
+    assert answer.json()["events"] == {
+        "ok": True,
+        "kind": "file",
+        "detail": "appending to the local audit log",
+        "spooled": 0,
+    }
+    home = str(shared_home.home)
+    assert home not in answer.text
+    assert "events.jsonl" not in answer.text
+    assert home.replace("/", "\\/") not in answer.text
+
+
+async def test_event_ids_are_a_process_prefix_and_a_counter_as_docs_audit_says(
+    gateway: tuple[httpx.AsyncClient, GatewayPlatform], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, platform = gateway
+    events = platform.service.events
+    ids: list[str] = []
+    emit = events.emit
+    monkeypatch.setattr(events, "emit", lambda event: (ids.append(event.event_id), emit(event))[-1])
+    for i in range(3):
+        body = investigation(f"inv-ids-{i}", cache_enabled=False)
+        assert (await client.post(INFER, json=body)).status_code == 200
+    assert len(ids) == 3
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    assert len({i[:16] for i in ids}) == 1
+    numbers = [int(i[16:], 16) for i in ids]
+    assert numbers == list(range(numbers[0], numbers[0] + 3))

@@ -103,6 +103,9 @@ async def test_protected_health_and_metrics_need_the_admin_scope(
             assert (await client.get(path, headers={"X-API-Key": analyst})).status_code == 403
             assert (await client.get(path, headers={"X-API-Key": admin})).status_code == 200
         assert (await client.get("/health/live")).status_code == 200
+        # probes stay open (docs/SECURITY.md): orchestrators send no credentials
+        assert (await client.get("/health/ready")).json() == {"ready": True}
+        assert (await client.get("/health/live", headers={"X-API-Key": "fk_wrong"})).status_code == 200
 
 
 async def test_each_caller_has_its_own_bucket_and_429_says_when_to_retry(

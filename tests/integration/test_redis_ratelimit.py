@@ -178,3 +178,42 @@ def test_fails_open_while_redis_is_down_and_resumes_after(
     messages = [r.getMessage() for r in caplog.records]
     assert sum("rate limiting suspended" in m for m in messages) == 1, messages
     assert sum("rate limiting resumed" in m for m in messages) == 1, messages
+
+
+def test_failed_authentications_are_throttled_per_address_across_replicas(prefix: str) -> None:
+    """Two gateway replicas' failure throttles on one Redis: the address's failures add up, its
+    throttle reaches the replica that had not seen it, other addresses keep their own bucket."""
+
+    async def main() -> None:
+        from fortress.gateway.auth.failures import FailureThrottle
+        from fortress.gateway.platform import failure_throttle
+        from fortress.gateway.settings import GatewaySettings
+
+        gateway = GatewaySettings(
+            auth={"max_failures_per_address": 4, "failure_window_s": 60},  # type: ignore[arg-type]
+            rate_limit={"redis_url": SHARED_REDIS, "key_prefix": prefix},  # type: ignore[arg-type]
+        )
+        replicas = [failure_throttle(gateway), failure_throttle(gateway)]
+        first, second = replicas
+        assert isinstance(first, FailureThrottle)
+        assert isinstance(second, FailureThrottle)
+        assert isinstance(first.limiter, RedisRateLimiter)
+        try:
+            for replica in (first, second, first, second):
+                await replica.failed("192.0.2.1")
+            with pytest.raises(RateLimited, match=r"too many failed authentications from 192\.0\.2\.1"):
+                await second.failed("192.0.2.1")
+            with pytest.raises(RateLimited):
+                second.check("192.0.2.1")  # remembered: no Redis call
+            first.check("192.0.2.1")  # first has not seen the verdict yet...
+            with pytest.raises(RateLimited) as refused:
+                await first.failed("192.0.2.1")  # ...its next failure finds the shared bucket empty
+            assert 0 < refused.value.retry_after_s <= 15
+            await first.failed("192.0.2.2")  # another address
+            with redis.Redis.from_url(SHARED_REDIS) as admin:
+                assert admin.exists(f"{prefix}auth-failures:192.0.2.1")
+        finally:
+            for replica in replicas:
+                await replica.aclose()
+
+    asyncio.run(main())

@@ -88,11 +88,21 @@ class BrokenBackend:
         return BackendStatus(False, "connection refused", dict.fromkeys(self._served, False))
 
 
+def client_at(client: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
+    """Another in-process client of ``client``'s app whose requests come from ``address``."""
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=transport.app, client=(address, 40000)), base_url="http://gateway"
+    )
+
+
 @asynccontextmanager
 async def gateway_client(
     settings: Settings, *, broken: Iterable[str] = (), hang_s: float = 0.0
 ) -> AsyncIterator[tuple[httpx.AsyncClient, GatewayPlatform]]:
-    """The app over a started platform (its lifespan runs), with an in-process HTTP client.
+    """The app over a started platform (its lifespan runs), with an in-process HTTP client (whose
+    requests come from 127.0.0.1; ``client_at`` gives clients at other addresses).
 
     ``broken``: models routed to a ``BrokenBackend`` (hanging ``hang_s`` first) instead of the runtime.
     """

@@ -8,14 +8,18 @@ inputs (tests/unit/catalog/test_encode.py proves it).
 from __future__ import annotations
 
 import binascii
+import functools
+import itertools
 import math
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fortress.catalog.sizes import MAX_CATEGORY_CHARS, MAX_TEXT_CHARS_IN, over_shape
 from fortress.catalog.spec import FieldKind, InputTensor, ModelSpec
 from fortress.errors import InvalidInput
 
@@ -32,9 +36,7 @@ def normalize_text(value: str) -> str:
 
 
 def _number(group: str, name: str, value: Any) -> float:
-    if isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float):  # strict: true is not 1
         raise InvalidInput(f"{group}.{name}: expected a number, got {type(value).__name__}")
     try:
         out = float(value)
@@ -46,20 +48,31 @@ def _number(group: str, name: str, value: Any) -> float:
 
 
 def _category(group: str, name: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if not isinstance(value, str):  # strict: 5 is not "5"
         raise InvalidInput(f"{group}.{name}: expected a string, got {type(value).__name__}")
-    return str(value)
+    if len(value) > MAX_CATEGORY_CHARS:
+        raise InvalidInput(f"{group}.{name}: {len(value)} characters; at most {MAX_CATEGORY_CHARS}")
+    return value
 
 
 def _text(group: str, name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{group}.{name}: expected a string, got {type(value).__name__}")
+    if len(value) > MAX_TEXT_CHARS_IN:  # before the per-character work
+        raise InvalidInput(
+            f"{group}.{name}: {len(value)} characters; at most {MAX_TEXT_CHARS_IN} (models read the "
+            f"first {MAX_TEXT_CHARS} once whitespace is folded)"
+        )
     return normalize_text(value)
 
 
 def _tensor(group: str, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     if isinstance(value, dict):
         arr = _binary_tensor(group, name, value, shape)
+    elif over_shape(value, shape):  # before numpy reads every element
+        raise InvalidInput(
+            f"{group}.{name}: more values than its shape {list(shape)} holds ({math.prod(shape)} float32)"
+        )
     else:
         try:
             arr = np.asarray(value, dtype=np.float32)
@@ -80,11 +93,16 @@ def _binary_tensor(group: str, name: str, value: dict[Any, Any], shape: tuple[in
     encoded = value.get("b64")
     if len(value) != 1 or not isinstance(encoded, str):
         raise InvalidInput(f'{group}.{name}: a binary tensor is {{"b64": "<base64 of float32 values>"}}')
+    want = 4 * math.prod(shape)
+    if len(encoded) > 4 * math.ceil(want / 3):  # before decoding it
+        raise InvalidInput(
+            f"{group}.{name}: b64 has {len(encoded)} characters; shape {list(shape)} needs "
+            f"{4 * math.ceil(want / 3)} ({want} bytes of float32)"
+        )
     try:
         raw = binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(f"{group}.{name}: b64 is not valid base64") from None
-    want = 4 * math.prod(shape)
     if len(raw) != want:
         raise InvalidInput(
             f"{group}.{name}: b64 holds {len(raw)} bytes; shape {list(shape)} needs {want} "
@@ -133,15 +151,28 @@ def _encode_tensor(
     return np.stack(arrays) if arrays else np.zeros((0, *tensor.shape), np.float32)
 
 
+@functools.cache
+def _getter(fields: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A record's values of ``fields`` as a tuple, in one C call."""
+    if len(fields) == 1:
+        only = fields[0]
+        return lambda record: (record[only],)
+    return operator.itemgetter(*fields)
+
+
 def _plain_numbers(fields: tuple[str, ...], records: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
-    """The common case in one pass: every field present, a JSON number (or boolean), finite in
-    float32. ``None`` sends the caller to the field-by-field path, which names what is wrong."""
+    """The common case in one pass: every field present, a JSON number, finite in float32. ``None``
+    sends the caller to the field-by-field path, which names what is wrong."""
+    get = _getter(fields)
     try:
-        rows = [[r[f] for f in fields] for r in records]
-        arr = np.asarray(rows)  # numbers and booleans only give a numeric or boolean dtype
+        rows = [get(r) for r in records]
+        arr = np.asarray(rows)  # numbers (and booleans) only give a numeric (or boolean) dtype
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
-    if arr.dtype.kind not in "biuf" or arr.shape != (len(records), len(fields)):
+    if arr.dtype.kind not in "iuf" or arr.shape != (len(records), len(fields)):
+        return None
+    # numpy reads true as 1 among numbers; the slow path refuses it by name
+    if bool in map(type, rows[0] if len(rows) == 1 else itertools.chain.from_iterable(rows)):
         return None
     if arr.dtype.kind != "f":  # through float64, as the field-by-field path converts each value
         return arr.astype(np.float64).astype(np.float32)

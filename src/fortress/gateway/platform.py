@@ -14,8 +14,10 @@ from prometheus_client import CollectorRegistry
 
 from fortress.backends.base import ModelBackend
 from fortress.catalog.spec import ModelSpec
+from fortress.errors import Unauthorized
 from fortress.features.settings import FeatureSettings
 from fortress.gateway.auth.authenticator import Authenticator
+from fortress.gateway.auth.failures import FailureThrottle
 from fortress.gateway.auth.keys import key_store
 from fortress.gateway.auth.principal import ANONYMOUS, Principal
 from fortress.gateway.auth.ratelimit import RateLimiter, build_rate_limiter
@@ -44,6 +46,8 @@ class GatewayPlatform:
     home: Path
     freeze_gc: bool = False
     """A server process (not a test process): once started, keep what startup loaded out of the GC."""
+    failures: FailureThrottle | None = None
+    """Failed authentications per client address (``auth.max_failures_per_address``)."""
     working: asyncio.Semaphore = field(init=False)
     """Inference requests being parsed and run at once (``max_concurrent``); the rest wait their
     turn with their body read but not parsed, so a flood of connections cannot fill the event loop
@@ -73,27 +77,39 @@ class GatewayPlatform:
         if service.cache is not None:
             await service.cache.aclose()
         await self.limiter.aclose()
+        if self.failures is not None:
+            await self.failures.aclose()
         await service.events.aclose()
 
-    async def admit(self, headers: Mapping[str, str], scope: str) -> Principal:
-        """Authenticate (401), authorize (403), then rate-limit (429) one request."""
+    async def admit(self, headers: Mapping[str, str], scope: str, client: str | None = None) -> Principal:
+        """Authenticate (401, 429 for an address with too many failures), authorize (403), then
+        rate-limit (429) one request from ``client`` (its address, when the server knows it)."""
         if not self.settings.auth.enabled:  # no header lookups on the hot path when nobody is checked
             principal = ANONYMOUS
         else:
-            principal = self.authenticator.authenticate(
-                headers.get("authorization"), headers.get("x-api-key")
-            )
+            principal = await self._authenticate(headers, client)
         self.authenticator.require(principal, scope)
         await self.limiter.acquire(principal.caller)
         return principal
 
-    async def admit_ops(self, headers: Mapping[str, str], open_access: bool) -> None:
+    async def admit_ops(
+        self, headers: Mapping[str, str], open_access: bool, client: str | None = None
+    ) -> None:
         """Health and metrics: open, or for callers holding the ``admin`` scope."""
         if not open_access:
-            principal = self.authenticator.authenticate(
-                headers.get("authorization"), headers.get("x-api-key")
-            )
+            principal = await self._authenticate(headers, client)
             self.authenticator.require(principal, "admin")
+
+    async def _authenticate(self, headers: Mapping[str, str], client: str | None) -> Principal:
+        failures = self.failures
+        if failures is None:
+            return self.authenticator.authenticate(headers.get("authorization"), headers.get("x-api-key"))
+        failures.check(client)
+        try:
+            return self.authenticator.authenticate(headers.get("authorization"), headers.get("x-api-key"))
+        except Unauthorized:
+            await failures.failed(client)  # 429 instead once the address has failed too often
+            raise
 
 
 def build_platform(
@@ -124,7 +140,24 @@ def build_platform(
         settings.features,
         settings.home,
         freeze_gc,
+        failure_throttle(gateway),
     )
+
+
+def failure_throttle(gateway: GatewaySettings) -> FailureThrottle | None:
+    """Per-address buckets of failed authentications, where the rate limits keep theirs."""
+    auth = gateway.auth
+    if not auth.enabled or not auth.max_failures_per_address:
+        return None
+    buckets = gateway.rate_limit.model_copy(
+        update={
+            "enabled": True,
+            "rate_per_s": auth.max_failures_per_address / auth.failure_window_s,
+            "burst": auth.max_failures_per_address,
+        }
+    )
+    limit, window = auth.max_failures_per_address, auth.failure_window_s
+    return FailureThrottle(build_rate_limiter(buckets), limit, window, max_tracked=buckets.max_buckets)
 
 
 def _specs(registry: ModelRegistry, names: list[str]) -> dict[str, ModelSpec]:

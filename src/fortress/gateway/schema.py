@@ -14,13 +14,22 @@ Record = dict[str, Any]
 Verdict = Literal["benign", "suspicious", "malicious"]
 
 
-class InferenceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+MAX_MODELS = 64
+MAX_ENTITIES = 16
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+"""Identifiers are echoed in answers and written to audit logs: no control characters (C0, DEL, C1)."""
 
-    investigation_id: str = Field(min_length=1, max_length=200, examples=["inv-2026-0042"])
+
+class InferenceRequest(BaseModel):
+    # strict: "yes" is not a boolean, 1 is not a string (values are never coerced)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    investigation_id: str = Field(
+        min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS, examples=["inv-2026-0042"]
+    )
     models: list[str] | None = Field(
         default=None,
-        max_length=64,
+        max_length=MAX_MODELS,
         description="Models to run; default: every served model whose feature group is present.",
     )
     features: dict[str, Record | list[Record]] = Field(
@@ -32,13 +41,14 @@ class InferenceRequest(BaseModel):
     )
     entities: dict[str, str] = Field(
         default_factory=dict,
+        max_length=MAX_ENTITIES,
         description="Entity ids (e.g. user_id) for feature-store lookups.",
     )
     cache_enabled: bool = True
 
 
 class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     investigations: list[InferenceRequest] = Field(min_length=1)
 

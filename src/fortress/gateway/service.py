@@ -18,6 +18,7 @@ import orjson
 from fortress.catalog.spec import ModelSpec
 from fortress.features.store import FeatureStore
 from fortress.features.views import GROUPS as STORE_GROUPS
+from fortress.gateway.bounds import RequestBounds
 from fortress.gateway.cache.base import ResultCache
 from fortress.gateway.cache.entry import CachedResult
 from fortress.gateway.cache.errors import CacheUnavailable
@@ -60,6 +61,7 @@ class EnsembleService:
         self._store_groups = sorted({s.feature_group for s in expected.values()} & set(STORE_GROUPS))
         """The served models' feature groups that a feature store can fill."""
         self._known = Known.of(self._groups, {})
+        self._bounds = RequestBounds(self.expected.values(), settings.limits)
         self._event_prefix = os.urandom(8).hex()
         self._event_numbers = itertools.count(1)
         """Event ids: 32 hex digits, a random prefix per service and a counter (no syscall per event)."""
@@ -69,7 +71,14 @@ class EnsembleService:
         served = self.router.served()
         if served is not self._seen:
             self._known, self._seen = Known.of(self._groups, served), served
+            specs = [*self.expected.values(), *(r.model.spec for r in served.values())]
+            self._bounds = RequestBounds(specs, self.settings.limits)
         return served, self._known
+
+    def bounds(self) -> RequestBounds:
+        """The size limits of requests for the models known now: check them before validating."""
+        self.view()
+        return self._bounds
 
     def plan(self, request: InferenceRequest) -> Plan:
         served, known = self.view()

@@ -18,6 +18,10 @@ class LimitSettings(BaseModel):
     """Larger request bodies get 413."""
     max_records: PositiveInt = 256
     """Records per feature group in one investigation."""
+    max_extra_fields: NonNegativeInt = 64
+    """Fields a record may carry beyond those its feature group's models read (the rest are ignored);
+    with ``max_records`` it bounds the fields of a request. Checked, like every size, before the
+    request is validated value by value (``gateway/bounds.py``)."""
     max_investigations: PositiveInt = 64
     """Investigations in one batch call."""
 

@@ -26,8 +26,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from fortress.http.errors import HttpErrors
 from fortress.http.limits import read_body
 
-Handler = Callable[[str, Headers, bytes], Awaitable[bytes]]
-"""Path, request headers and body -> the JSON answer (errors are raised and go to the responder)."""
+Handler = Callable[[str, Headers, bytes, str | None], Awaitable[bytes]]
+"""Path, request headers, body and the client's address (``None`` when the server does not say) ->
+the JSON answer (errors are raised and go to the responder)."""
 Route = Callable[[str], Handler | None]
 """A request path -> its handler, or ``None`` for the app to answer."""
 Observe = Callable[[str, int, float], None]
@@ -63,7 +64,8 @@ class FastPost:
         started = time.perf_counter()
         try:
             body = await read_body(scope, receive, self.max_body_bytes)
-            answer = await handler(scope["path"], Headers(scope=scope), body)
+            client = scope.get("client")
+            answer = await handler(scope["path"], Headers(scope=scope), body, client[0] if client else None)
         except Exception as exc:  # every failure becomes an answer from the transport's one table
             response = self.errors.response(exc)
             await response(scope, receive, send)

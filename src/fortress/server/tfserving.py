@@ -112,7 +112,7 @@ class TfServingApi:
         return handler
 
     async def _fast_predict(
-        self, target: Target, path: str, headers: Mapping[str, str], body: bytes
+        self, target: Target, path: str, headers: Mapping[str, str], body: bytes, client: str | None
     ) -> bytes:
         return await self._predict(target, body)
 

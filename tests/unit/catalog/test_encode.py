@@ -69,12 +69,13 @@ def test_image_shape_is_checked() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [3, True, 2**40 + 1, 2**60 + 2**36 + 1, 1e-45, -3.4e38, 1.5],
-    ids=["int", "bool", "int>2^24", "int>2^53-double-rounding", "subnormal", "float32-min", "float"],
+    [3, 2**40 + 1, 2**60 + 2**36 + 1, 1e-45, -3.4e38, 1.5],
+    ids=["int", "int>2^24", "int>2^53-double-rounding", "subnormal", "float32-min", "float"],
 )
 def test_numbers_encode_as_the_field_by_field_conversion_does(value: object) -> None:
     """The one-pass fast path gives exactly ``float32(float(value))`` for every JSON number, whether
-    the records hold only integers (or booleans) or also floats."""
+    the records hold only integers or also floats. (Booleans were accepted as 0/1 here until numbers
+    became strict: see the test below.)"""
     spec = get_spec("threat_classifier")
     numeric = next(t for t in spec.inputs if "duration" in t.fields)
     record = {**_record("threat_classifier", 1), **dict.fromkeys(numeric.fields, value)}
@@ -89,7 +90,8 @@ def test_numbers_encode_as_the_field_by_field_conversion_does(value: object) -> 
 @pytest.mark.parametrize(
     ("value", "message"),
     [("1.5", "expected a number"), (None, "expected a number"), ([1.0], "expected a number"),
-     (1e39, "float32 range"), (10**400, "float32 range"), ({"a": 1}, "expected a number")],
+     (1e39, "float32 range"), (10**400, "float32 range"), ({"a": 1}, "expected a number"),
+     (True, "expected a number, got bool"), (False, "expected a number, got bool")],
 )  # fmt: skip
 def test_values_the_fast_path_cannot_take_get_the_field_by_field_message(value: object, message: str) -> None:
     spec = get_spec("threat_classifier")
@@ -137,3 +139,21 @@ def test_a_binary_tensor_with_nan_is_refused() -> None:
         encode_records(
             get_spec("image_analyzer"), [{"pixels": {"b64": base64.b64encode(pixels.tobytes()).decode()}}]
         )
+
+
+@pytest.mark.parametrize("other", [0.5, 7, True])
+def test_a_boolean_among_numbers_is_refused_by_name_not_read_as_one(other: object) -> None:
+    """numpy turns ``[True, 0.5]`` into ``[1.0, 0.5]``; the fast path must not let it through."""
+    spec = get_spec("threat_classifier")
+    record = _record("threat_classifier", 1)
+    for records in ([{**record, "duration": True, "src_bytes": other}], [record, {**record, "land": True}]):
+        with pytest.raises(InvalidInput, match=r"network_flow\.(duration|land): expected a number, got bool"):
+            encode_records(spec, records)
+
+
+@pytest.mark.parametrize("value", [5, 5.0, True, None, ["tcp"]])
+def test_a_category_is_a_string_never_a_number(value: object) -> None:
+    spec = get_spec("threat_classifier")
+    record = {**_record("threat_classifier", 1), "protocol_type": value}
+    with pytest.raises(InvalidInput, match=r"network_flow\.protocol_type: expected a string, got"):
+        encode_records(spec, [record])

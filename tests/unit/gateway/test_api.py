@@ -356,3 +356,210 @@ async def test_a_bug_behind_the_inference_route_is_a_500_without_internals(
     assert response.status_code == 500
     assert response.json() == {"error": "internal server error", "kind": "failed"}
     assert "secret" not in response.text
+
+
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "words"),
+    [
+        ({}, orjson.dumps(investigation()), ["no Content-Type"]),
+        (
+            {"content-type": "application/json; charset=utf-16"},
+            orjson.dumps(investigation()).decode().encode("utf-16"),
+            ["UTF-8", "'utf-16'"],
+        ),
+        (
+            {"content-type": 'application/json; charset="latin-1"'},
+            orjson.dumps(investigation()),
+            ["UTF-8", "'latin-1'"],
+        ),
+        ({"content-type": "application/jsonx"}, orjson.dumps(investigation()), ["send JSON"]),
+    ],
+    ids=["missing", "utf-16", "latin-1", "other-type"],
+)
+async def test_a_body_is_utf8_json_with_its_content_type_said_or_a_415(
+    client: httpx.AsyncClient, headers: dict[str, str], body: bytes, words: list[str]
+) -> None:
+    for path in (INFER, f"{INFER}/batch"):
+        response = await client.post(path, content=body, headers=headers)
+        assert response.status_code == 415, response.text
+        assert response.json()["kind"] == "invalid"
+        for word in words:
+            assert word in response.json()["error"]
+    ok = {"content-type": "application/json; charset=UTF-8"}
+    assert (await client.post(INFER, content=orjson.dumps(investigation()), headers=ok)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (investigation(cache_enabled="yes"), ["cache_enabled", "valid boolean"]),
+        (investigation(cache_enabled=1), ["cache_enabled", "valid boolean"]),
+        ({"investigation_id": "x", "features": {"tiny": {**TINY, "x": True}}}, ["tiny.x: expected a number"]),
+        ({"investigation_id": "x", "features": {"tiny": {**TINY, "proto": 5}}}, ["tiny.proto: expected"]),
+        (investigation(entities={"user_id": 17}), ["entities.user_id"]),
+    ],
+    ids=["cache-yes", "cache-1", "true-number", "int-category", "int-entity"],
+)  # fmt: skip
+async def test_values_are_never_coerced(
+    client: httpx.AsyncClient, body: dict[str, Any], words: list[str]
+) -> None:
+    response = await client.post(INFER, content=orjson.dumps(body), headers=JSON_HEADERS)
+    assert response.status_code == 422, response.text
+    assert response.json()["kind"] == "unprocessable"
+    for word in words:
+        assert word in response.json()["error"]
+
+
+@pytest.mark.parametrize("bad", ["inv-\x1b[31mred", "inv\n2", "inv\x00", "inv\x7f", "inv\x85next", "\t"])
+async def test_an_investigation_id_with_control_characters_is_refused_and_never_echoed(
+    client: httpx.AsyncClient, bad: str
+) -> None:
+    for path, body in (
+        (INFER, investigation(bad)),
+        (f"{INFER}/batch", {"investigations": [investigation("fine"), investigation(bad)]}),
+    ):
+        response = await client.post(path, content=orjson.dumps(body), headers=JSON_HEADERS)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert "investigation_id" in error
+        assert bad not in error
+        assert bad.encode() not in response.content
+        assert orjson.dumps(bad)[1:-1].decode() not in error  # not even JSON-escaped
+
+
+class Counting:
+    """Delegates to ``inner`` and counts the calls (the expensive paths a bounded request never enters)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def validate_python(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.inner.validate_python(*args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.inner(*args, **kwargs)
+
+
+OVERSIZED = [
+    ({"investigation_id": "x", "features": {"tiny": [0] * 500_000}}, ["tiny: 500000 records", "at most 256"]),
+    (
+        {"investigation_id": "x", "features": {"tiny": {f"f{i}": 0 for i in range(60_000)}}},
+        ["tiny: a record has 60000 fields", "at most 67"],
+    ),
+    ({"investigation_id": "x", "features": {f"g{i}": {} for i in range(50_000)}}, ["50000 feature groups"]),
+    ({"investigation_id": "x", "features": {"tiny": TINY}, "models": ["m"] * 200_000}, ["models: 200000"]),
+    (
+        {"investigation_id": "x", "features": {"tiny": TINY}, **{f"k{i}": 0 for i in range(60_000)}},
+        ["60002 fields", "at most these 5"],
+    ),
+    ({"investigation_id": "x", "features": {"tiny": [TINY, 5]}}, ["tiny[1]: a record is a JSON object"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "words"), OVERSIZED, ids=lambda v: str(v)[:20] if isinstance(v, list) else None
+)
+async def test_oversized_containers_are_refused_before_any_per_element_validation(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, body: dict[str, Any], words: list[str]
+) -> None:
+    import fortress.gateway.http.api as api
+
+    import fortress.gateway.plan as plan
+
+    validator, encoder = Counting(api.REQUEST), Counting(plan.encode_records)
+    monkeypatch.setattr(api, "REQUEST", validator)
+    monkeypatch.setattr(plan, "encode_records", encoder)
+    content = orjson.dumps(body)
+    assert len(content) <= 1 << 20
+    response = await client.post(INFER, content=content, headers=JSON_HEADERS)
+    assert response.status_code == 422, response.text
+    assert response.json()["kind"] == "unprocessable"
+    for word in words:
+        assert word in response.json()["error"]
+    assert (validator.calls, encoder.calls) == (0, 0)
+    ok = await client.post(INFER, content=orjson.dumps(investigation("bounded")), headers=JSON_HEADERS)
+    assert ok.status_code == 200
+    assert (validator.calls, encoder.calls) == (1, 3)  # the normal path runs both (3 models)
+
+
+async def test_an_oversized_batch_is_refused_before_validation(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fortress.gateway.http.api as api
+
+    validator = Counting(api.BATCH_REQUEST)
+    monkeypatch.setattr(api, "BATCH_REQUEST", validator)
+    oversized_record = {"investigation_id": "b", "features": {"tiny": [0] * 900}}
+    for body, status, words in (
+        ({"investigations": [{}] * 200_000}, 400, ["200000 investigations", "at most 64"]),
+        (
+            {"investigations": [investigation("a"), oversized_record]},
+            422,
+            ["investigations[1]: tiny: 900 records"],
+        ),
+    ):  # fmt: skip
+        response = await client.post(f"{INFER}/batch", content=orjson.dumps(body), headers=JSON_HEADERS)
+        assert response.status_code == status, response.text
+        for word in words:
+            assert word in response.json()["error"]
+    assert validator.calls == 0
+
+
+async def test_long_strings_are_refused_by_length_before_any_per_character_work(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fortress.catalog.encode as encode
+
+    normalized = Counting(encode.normalize_text)
+    monkeypatch.setattr(encode, "normalize_text", normalized)
+    for features, words in (
+        ({"url": {"url": "h" * 900_000}}, ["url.url: 900000 characters", "at most 65536"]),
+        ({"tiny": {**TINY, "proto": "t" * 300}}, ["tiny.proto: 300 characters", "at most 256"]),
+    ):
+        body = orjson.dumps({"investigation_id": "x", "features": features})
+        response = await client.post(INFER, content=body, headers=JSON_HEADERS)
+        assert response.status_code == 422, response.text
+        for word in words:
+            assert word in response.json()["error"]
+    assert normalized.calls == 0
+
+
+async def test_health_shows_states_but_no_file_paths(
+    gateway: tuple[httpx.AsyncClient, GatewayPlatform], shared_home: Settings
+) -> None:
+    client, _ = gateway
+    answer = await client.get("/health")
+    assert answer.json()["events"] == {
+        "ok": True,
+        "kind": "file",
+        "detail": "appending to the local audit log",
+        "spooled": 0,
+    }
+    home = str(shared_home.home)
+    assert home not in answer.text
+    assert "events.jsonl" not in answer.text
+    assert home.replace("/", "\\/") not in answer.text
+
+
+async def test_event_ids_are_a_process_prefix_and_a_counter_as_docs_audit_says(
+    gateway: tuple[httpx.AsyncClient, GatewayPlatform], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, platform = gateway
+    events = platform.service.events
+    ids: list[str] = []
+    emit = events.emit
+    monkeypatch.setattr(events, "emit", lambda event: (ids.append(event.event_id), emit(event))[-1])
+    for i in range(3):
+        body = investigation(f"inv-ids-{i}", cache_enabled=False)
+        assert (await client.post(INFER, json=body)).status_code == 200
+    assert len(ids) == 3
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    assert len({i[:16] for i in ids}) == 1
+    numbers = [int(i[16:], 16) for i in ids]
+    assert numbers == list(range(numbers[0], numbers[0] + 3))

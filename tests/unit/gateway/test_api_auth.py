@@ -3,6 +3,8 @@ health and metrics, and the caller in the audit log (never the key)."""
 
 from __future__ import annotations
 
+import base64
+import logging
 from typing import Any
 
 import jwt
@@ -13,7 +15,13 @@ from fortress.gateway.auth.keys import key_store
 from fortress.gateway.settings import GatewaySettings
 from fortress.registry.base import Candidate
 from fortress.settings import Settings
-from support.gateway import gateway_candidates, gateway_client, investigation, register_gateway_models
+from support.gateway import (
+    client_at,
+    gateway_candidates,
+    gateway_client,
+    investigation,
+    register_gateway_models,
+)
 
 pytestmark = pytest.mark.anyio
 INFER = "/api/v1/inference"
@@ -95,6 +103,9 @@ async def test_protected_health_and_metrics_need_the_admin_scope(
             assert (await client.get(path, headers={"X-API-Key": analyst})).status_code == 403
             assert (await client.get(path, headers={"X-API-Key": admin})).status_code == 200
         assert (await client.get("/health/live")).status_code == 200
+        # probes stay open (docs/SECURITY.md): orchestrators send no credentials
+        assert (await client.get("/health/ready")).json() == {"ready": True}
+        assert (await client.get("/health/live", headers={"X-API-Key": "fk_wrong"})).status_code == 200
 
 
 async def test_each_caller_has_its_own_bucket_and_429_says_when_to_retry(
@@ -114,3 +125,82 @@ async def test_each_caller_has_its_own_bucket_and_429_says_when_to_retry(
         assert limited.status_code == 429
         assert int(limited.headers["Retry-After"]) >= 1
         assert (await client.post(INFER, json=body, headers={"X-API-Key": second})).status_code == 200
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _token(header: Any, payload: Any = None, signature: str = "AAAA") -> str:
+    body = orjson.dumps({"sub": "x"} if payload is None else payload)
+    return f"{_b64url(orjson.dumps(header))}.{_b64url(body)}.{signature}"
+
+
+MALFORMED_TOKENS = [
+    _token({"alg": "HS256", "crit": ["x"]}),  # the issue's repro: raised before any signature check
+    _token({"alg": "HS256", "kid": 5}),
+    _token({"alg": "HS256", "kid": {"a": 1}}),
+    _token({"alg": "HS256", "crit": "x"}),
+    _token({"alg": "none"}, signature=""),
+    _token({"alg": "RS256"}),
+    _token({"alg": ["HS256"]}),
+    _token([1, 2]),
+    _token("HS256"),
+    f"{_b64url(b'{')}.{_b64url(b'{}')}.AAAA",
+    "a.b.c",
+    "!!!.???.###",
+    "\u00e9.\u00e9.\u00e9",
+    "a.b.c.d",
+    ".".join(["eyJ" + "A" * 3000] * 3),
+]
+
+
+async def test_every_malformed_bearer_token_is_a_401_without_a_traceback(
+    settings: Settings, candidates: list[Candidate], caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = with_gateway(settings, auth={"jwt_hs256_secret": SECRET}, rate_limit={"enabled": False})
+    register_gateway_models(settings, candidates)
+    caplog.set_level(logging.INFO)
+    async with gateway_client(settings) as (client, _):
+        for token in MALFORMED_TOKENS:
+            header = f"Bearer {token}".encode()  # bytes: one token is not ASCII
+            response = await client.get("/api/v1/models", headers={"Authorization": header})
+            assert response.status_code == 401, (token[:60], response.text)
+            assert response.json()["kind"] == "unauthorized"
+            assert token not in response.text
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+
+
+async def test_failed_authentication_is_throttled_per_client_address(
+    settings: Settings, candidates: list[Candidate]
+) -> None:
+    settings = with_gateway(
+        settings,
+        auth={"max_failures_per_address": 3, "failure_window_s": 60, "open_health": False},
+        rate_limit={"enabled": False},
+    )
+    register_gateway_models(settings, candidates)
+    _, key = key_store(settings.home, settings.gateway.auth).create("analyst", ["inference", "admin"])
+    wrong = {"X-API-Key": key[:-4] + "AAAA"}
+    right = {"X-API-Key": key}
+    body = investigation("inv-throttle")
+    async with (
+        gateway_client(settings) as (local, _),
+        client_at(local, "203.0.113.9") as attacker,
+        client_at(local, "198.51.100.7") as other,
+    ):
+        codes = [(await attacker.get("/api/v1/models", headers=wrong)).status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429]
+        throttled = await attacker.get("/api/v1/models", headers=wrong)
+        assert throttled.status_code == 429
+        assert throttled.json()["kind"] == "overloaded"
+        assert "203.0.113.9" in throttled.json()["error"]
+        assert 1 <= int(throttled.headers["Retry-After"]) <= 20
+        # every attempt from the throttled address waits, the right key too, on every route
+        assert (await attacker.get("/api/v1/models", headers=right)).status_code == 429
+        assert (await attacker.post(INFER, json=body, headers=right)).status_code == 429  # fast path
+        assert (await attacker.get("/health", headers=right)).status_code == 429
+        # other addresses are not locked out, and keep their own count of failures
+        assert (await other.post(INFER, json=body, headers=right)).status_code == 200
+        assert (await other.get("/api/v1/models", headers=wrong)).status_code == 401
+        assert (await local.get("/api/v1/models", headers=right)).status_code == 200

@@ -25,7 +25,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def echo(path: str, headers: Mapping[str, str], body: bytes) -> bytes:
+async def echo(path: str, headers: Mapping[str, str], body: bytes, client: str | None) -> bytes:
     if body == b"bad":
         raise InvalidInput("bad body")
     return orjson.dumps({"path": path, "size": len(body), "agent": headers.get("x-test")})

@@ -40,7 +40,7 @@ class Authenticator:
         return self.jwt.verify(credential)
 
     def is_open(self, path: str) -> bool:
-        """Whether ``path`` answers without credentials (``/health*``, ``/metrics`` per settings)."""
+        """Whether ``path`` answers without credentials (``/health``, ``/metrics`` per settings)."""
         if not self.settings.enabled:
             return True
         if self.settings.open_health and (path == "/health" or path.startswith("/health/")):

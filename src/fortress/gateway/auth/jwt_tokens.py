@@ -49,8 +49,8 @@ class JwtVerifier:
             raise Unauthorized("bearer tokens are not accepted here (no JWT key configured); use an API key")
         try:
             alg = jwt.get_unverified_header(token).get("alg")
-        except jwt.DecodeError:
-            raise Unauthorized("malformed bearer token") from None
+        except jwt.InvalidTokenError as exc:  # DecodeError, or a header PyJWT refuses (crit, kid, ...)
+            raise Unauthorized(_malformed(exc)) from None
         if not isinstance(alg, str) or alg not in self._keys:
             shown = alg if isinstance(alg, str) and len(alg) <= 16 else "?"
             accepted = ", ".join(self._keys)
@@ -84,10 +84,15 @@ class JwtVerifier:
             raise Unauthorized(f"token has no {exc.claim!r} claim") from None
         except jwt.InvalidSignatureError:
             raise Unauthorized("token signature is invalid") from None
-        except jwt.DecodeError:
-            raise Unauthorized("malformed bearer token") from None
+        except jwt.DecodeError as exc:
+            raise Unauthorized(_malformed(exc)) from None
         except jwt.InvalidTokenError as exc:  # PyJWT's messages name the claim, never the token
             raise Unauthorized(f"invalid token: {exc}") from None
+
+
+def _malformed(exc: jwt.InvalidTokenError) -> str:
+    """PyJWT's reason for a header or segment it cannot read: it names the part, never the token."""
+    return "malformed bearer token" if isinstance(exc, jwt.DecodeError) else f"malformed bearer token: {exc}"
 
 
 def token_scopes(claims: dict[str, Any]) -> frozenset[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, NonNegativeFloat, PositiveFloat, PositiveInt, SecretStr
+from pydantic import BaseModel, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr
 
 
 class AuthSettings(BaseModel):
@@ -22,8 +22,14 @@ class AuthSettings(BaseModel):
     """When set, a token's ``aud`` must contain it."""
     jwt_leeway_s: NonNegativeFloat = 30
     """Clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
+    max_failures_per_address: NonNegativeInt = 20
+    """Failed authentications a client address may make per ``failure_window_s``; past it, every
+    attempt from that address gets 429 until one could pass again (0: no limit). Token buckets in
+    memory, or in Redis when ``rate_limit.redis_url`` is set."""
+    failure_window_s: PositiveFloat = 60.0
     open_health: bool = True
-    """``/health*`` answers without credentials."""
+    """``/health`` answers without credentials. ``/health/live`` and ``/health/ready`` always do
+    (orchestrator probes carry none)."""
     open_metrics: bool = True
     """``/metrics`` answers without credentials."""
 

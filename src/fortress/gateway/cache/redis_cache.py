@@ -1,7 +1,9 @@
 """The scale-out result cache: one Redis shared by every gateway process and replica.
 
 A cache must never make a request slower than no cache. Each call is bounded by
-``redis_timeout_s`` (connecting included) and no command is retried. After a failure the cache is
+``redis_timeout_s`` (connecting included, retry included). A command whose pooled connection was
+closed under it (Redis restarted: every pooled connection is stale) is retried once, at once, on a
+fresh connection; nothing else is retried (a timeout never is). After a failure the cache is
 *down* for ``retry_after_failure_s``: calls raise ``CacheUnavailable`` at once, without touching the
 network. Then exactly one call (the probe) goes to Redis while the others keep failing fast; if it
 succeeds the cache is up again, otherwise the window starts over.
@@ -20,7 +22,7 @@ from urllib.parse import urlsplit
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError, RedisError
 
 from fortress.gateway.cache.base import CacheStatus
 from fortress.gateway.cache.errors import CacheUnavailable
@@ -57,7 +59,7 @@ class RedisResultCache:
                 self._url,
                 socket_timeout=self._timeout_s,
                 socket_connect_timeout=self._timeout_s,
-                retry=Retry(NoBackoff(), 0),
+                retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)),
                 health_check_interval=0,
             )
             self._error = None

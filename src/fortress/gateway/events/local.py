@@ -76,7 +76,7 @@ class FileEventSink:
     def status(self) -> SinkStatus:
         if self._error:
             return SinkStatus(ok=False, kind=self.kind, detail=self._error)
-        return SinkStatus(ok=True, kind=self.kind, detail=str(self.path))
+        return SinkStatus(ok=True, kind=self.kind, detail="appending to the local audit log")
 
     # ---- writer thread -------------------------------------------------------------------
     def _run(self) -> None:
@@ -105,7 +105,8 @@ class FileEventSink:
             self._metrics.count(self.kind, DROPPED, len(events))
             if not self._error:
                 logger.error("audit log %s not writable, dropping events: %s", self.path, exc)
-            self._error = f"cannot write {self.path}: {exc.strerror or exc}"
+            # the path is for the operator's log above, never for /health (answered without credentials)
+            self._error = f"cannot write the audit log: {exc.strerror or type(exc).__name__}"
             return
         except Exception:  # never let the writer thread die
             logger.exception("audit log %s: batch of %d events dropped", self.path, len(events))

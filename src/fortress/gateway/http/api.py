@@ -7,9 +7,9 @@ OpenAPI entries (``gateway/http/app.py``). Every other route is a FastAPI route 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
@@ -64,28 +64,35 @@ class Endpoints:
         self.platform = platform
         self.service = platform.service
 
-    async def investigation(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
+    async def investigation(
+        self, path: str, headers: Mapping[str, str], body: bytes, client: str | None = None
+    ) -> bytes:
         """One investigation's answer (JSON) for a request's headers and raw body (a fast-path handler)."""
-        principal = await self.platform.admit(headers, "inference")
+        principal = await self.platform.admit(headers, "inference", client)
         check_json(headers.get("content-type"))
         async with self.platform.working:
-            return await self.service.infer(_parse(REQUEST, body), principal.id)
+            request = _parse(REQUEST, body, self.service.bounds().investigation)
+            return await self.service.infer(request, principal.id)
 
-    async def investigations(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
-        principal = await self.platform.admit(headers, "inference")
+    async def investigations(
+        self, path: str, headers: Mapping[str, str], body: bytes, client: str | None = None
+    ) -> bytes:
+        principal = await self.platform.admit(headers, "inference", client)
         check_json(headers.get("content-type"))
         async with self.platform.working:
-            parsed = _parse(BATCH_REQUEST, body)
+            parsed = _parse(BATCH_REQUEST, body, self.service.bounds().batch)
             return await self.service.infer_batch(parsed.investigations, principal.id)
 
     async def models(self, request: Request) -> Response:
         """The served models: versions, routes, feature groups and input fields."""
-        await self.platform.admit(request.headers, "inference")
+        await self.platform.admit(request.headers, "inference", _client(request))
         return Response(orjson.dumps(models_overview(self.service)), media_type=JSON)
 
     async def health(self, request: Request) -> Response:
         """Per-model availability, backends, cache and event sink: ``healthy`` or ``degraded``."""
-        await self.platform.admit_ops(request.headers, self.platform.settings.auth.open_health)
+        await self.platform.admit_ops(
+            request.headers, self.platform.settings.auth.open_health, _client(request)
+        )
         return Response(orjson.dumps(health(self.service, self.platform.limiter.status())), media_type=JSON)
 
     async def live(self) -> Response:
@@ -99,17 +106,26 @@ class Endpoints:
 
     async def metrics(self, request: Request) -> Response:
         """Prometheus text format."""
-        await self.platform.admit_ops(request.headers, self.platform.settings.auth.open_metrics)
+        await self.platform.admit_ops(
+            request.headers, self.platform.settings.auth.open_metrics, _client(request)
+        )
         return Response(generate_latest(self.platform.metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _parse(adapter: TypeAdapter[T], body: bytes) -> T:
-    """orjson then the compiled validator: faster than pydantic's own JSON parsing on large bodies
-    (an investigation carries an image as 3,072 numbers)."""
+def _client(request: Request) -> str | None:
+    """The client's address as the server saw it (behind a trusted proxy: uvicorn's proxy headers)."""
+    return request.client.host if request.client is not None else None
+
+
+def _parse(adapter: TypeAdapter[T], body: bytes, check_bounds: Callable[[Any], None]) -> T:
+    """orjson, the size bounds (``gateway/bounds.py``: before anything iterates a container), then
+    the compiled validator: faster than pydantic's own JSON parsing on large bodies (an
+    investigation carries an image as 3,072 numbers)."""
     try:
         raw = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from None
+    check_bounds(raw)
     try:
         return adapter.validate_python(raw)
     except ValidationError as exc:

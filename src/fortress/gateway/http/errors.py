@@ -76,6 +76,21 @@ def _where(loc: tuple[int | str, ...]) -> str:
 
 
 def check_json(content_type: str | None) -> None:
-    """Bodies are JSON: another declared content type is a 415."""
-    if content_type is not None and content_type.split(";", 1)[0].strip().lower() != JSON:
-        raise HTTPException(415, f"send JSON (Content-Type: {JSON}), not {content_type!r}")
+    """Bodies are UTF-8 JSON: no Content-Type, another media type or another charset is a 415."""
+    if content_type is None:
+        raise HTTPException(415, f"send JSON with 'Content-Type: {JSON}'; the request has no Content-Type")
+    media, _, parameters = content_type.partition(";")
+    if media.strip().lower() != JSON:
+        raise HTTPException(415, f"send JSON (Content-Type: {JSON}), not {content_type[:100]!r}")
+    if parameters:
+        _check_charset(parameters)
+
+
+def _check_charset(parameters: str) -> None:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() != "charset":
+            continue
+        charset = value.strip().strip('"').lower()
+        if charset not in ("utf-8", "utf8"):
+            raise HTTPException(415, f"send JSON in UTF-8; charset {charset[:40]!r} is not accepted")

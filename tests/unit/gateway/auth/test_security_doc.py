@@ -69,3 +69,11 @@ def test_documented_commands_exist() -> None:
         assert result.exit_code == 0, (command, result.output)
         for option in (w for w in command if w.startswith("--")):
             assert option in result.output, (command, option)
+
+
+def test_the_probes_are_documented_as_always_open() -> None:
+    """``/health/live`` and ``/health/ready`` answer without credentials even with OPEN_HEALTH=false
+    (tests/unit/gateway/test_api_auth.py checks it); the doc once said ``/health*`` closed."""
+    text = " ".join(DOC.read_text(encoding="utf-8").split())
+    assert "`/health/live` and `/health/ready` always answer without credentials" in text
+    assert "/health*" not in text

@@ -62,3 +62,14 @@ def test_the_python_reading_example_runs(tmp_path: Path, monkeypatch: pytest.Mon
         "inv-0 key-7f3a {'flow_gbdt': 3, 'dns_cnn': 12}",
         "inv-3 key-7f3a {'flow_gbdt': 3, 'dns_cnn': 12}",
     ]
+
+
+def test_the_event_id_is_documented_as_the_gateway_makes_it() -> None:
+    """A per-process random prefix and a counter (gateway/service.py), not the uuid4 it once said."""
+    row = next(line for line in _text().splitlines() if line.startswith("| `event_id` |"))
+    assert "uuid" not in row.lower().replace("not a uuid", "")
+    assert "prefix" in row
+    assert "counter" in row
+    example = re.search(r'"event_id": "([0-9a-f]+)"', _text())
+    assert example is not None
+    assert len(example.group(1)) == 32

@@ -10,6 +10,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from fortress.gateway.events.base import AuditEvent
+from fortress.gateway.events.log_throttle import ThrottledLog
 from fortress.gateway.events.settings import EventSettings
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def producer_config(settings: EventSettings, on_error: Callable[[KafkaError], No
         "acks": "all",
         "message.timeout.ms": settings.kafka_message_timeout_ms,
         "error_cb": on_error,
-        "logger": librdkafka_logger,
+        "logger": ThrottledLog(librdkafka_logger, settings.kafka_log_interval_s),
     }
 
 

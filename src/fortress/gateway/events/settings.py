@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
 OWNED_KAFKA_KEYS = {
     "bootstrap.servers": "kafka_bootstrap",
@@ -42,6 +42,9 @@ class EventSettings(BaseModel):
     """While Kafka is unreachable, how often the sink asks it for metadata to see if it is back."""
     kafka_probe_timeout_ms: PositiveInt = 2_000
     """Longest wait for one such metadata request."""
+    kafka_log_interval_s: PositiveFloat = 30
+    """librdkafka's log lines: each distinct line at most once per interval (then with a count of the
+    similar lines suppressed); while a broker is away it logs ~11 connection errors a second."""
     spool_dir: Path | None = None
     """Kafka sink: where undelivered events wait for replay. Default: ``$FORTRESS_HOME/audit/spool``."""
     spool_segment_events: PositiveInt = 10_000

@@ -469,7 +469,6 @@ async def test_oversized_containers_are_refused_before_any_per_element_validatio
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, body: dict[str, Any], words: list[str]
 ) -> None:
     import fortress.gateway.http.api as api
-
     import fortress.gateway.plan as plan
 
     validator, encoder = Counting(api.REQUEST), Counting(plan.encode_records)

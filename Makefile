@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DATASETS ?= $(abspath ../shared/datasets)
 
-.PHONY: setup run train test lint bench docs clean
+.PHONY: setup run train test test-slow lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,8 +21,11 @@ run: $(STAMP)  ## train the reference ensemble if the registry is empty, then sh
 train: $(STAMP)  ## train all twelve models on the real datasets
 	$(VENV)/bin/fortress train --datasets-dir $(DATASETS)
 
-test: $(STAMP)  ## the whole suite, heavy end-to-end tests included (what CI runs)
-	$(PY) -m pytest -q
+test: $(STAMP)  ## the default suite (~20 min): everything but the tests marked slow
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)  ## the tests marked slow (each > ~20 s); CI runs them after `make test`
+	$(PY) -m pytest -q -m slow; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]  # 5: none collected
 
 lint: $(STAMP)  ## ruff + mypy --strict
 	$(VENV)/bin/ruff check src tests bench

@@ -1,0 +1,78 @@
+"""The drift metrics, read from the monitor's last tick at scrape time (nothing computed here).
+
+- ``ml_feature_drift_score{model,feature}``: PSI (JS distance for categories) of the model's current
+  version over the window; absent below ``min_rows`` rows.
+- ``ml_prediction_drift_score{model}``: the larger PSI of the predicted label and of the confidence.
+- ``fortress_drift_bin_total{model,version,feature,bin}``: rows counted into each reference bin
+  (cumulative; predictions as ``prediction:label`` / ``prediction:confidence``), and
+  ``fortress_drift_reference_share{...}`` the reference share of each bin: together they let
+  Prometheus compute PSI over every replica (docs/MONITORING.md, "Drift").
+- ``fortress_drift_reference_available{model,version}``: 1 when the version has a readable reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from fortress.monitoring.drift.monitor import DriftMonitor
+
+PREDICTION_PREFIX = "prediction:"
+
+
+class DriftCollector(Collector):
+    def __init__(self, monitor: DriftMonitor, registry: CollectorRegistry) -> None:
+        self.monitor = monitor
+        registry.register(self)
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(self._families())
+
+    def _families(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily, CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "ml_feature_drift_score", "Drift of one feature over the window (PSI; JS distance for categories)",
+                labels=("model", "feature"),
+            ),
+            GaugeMetricFamily(
+                "ml_prediction_drift_score", "PSI of the predicted label or confidence (the larger) over the window",
+                labels=("model",),
+            ),
+            CounterMetricFamily(
+                "fortress_drift_bin", "Served rows counted into each reference bin",
+                labels=("model", "version", "feature", "bin"),
+            ),
+            GaugeMetricFamily(
+                "fortress_drift_reference_share", "Share of the training rows in each reference bin",
+                labels=("model", "version", "feature", "bin"),
+            ),
+            GaugeMetricFamily(
+                "fortress_drift_reference_available", "1 if the version has a readable drift reference",
+                labels=("model", "version"),
+            ),
+        )  # fmt: skip
+
+    def collect(self) -> Iterator[Metric]:
+        monitor = self.monitor
+        features, prediction, bins, shares, available = self._families()
+        for model, view in sorted(monitor.current.items()):
+            for feature, value in view.feature_scores.items():
+                features.add_metric((model, feature), value)
+            if view.prediction_score is not None:
+                prediction.add_metric((model,), view.prediction_score)
+        for view in monitor.views:
+            version = str(view.version)
+            available.add_metric((view.model, version), 1.0)
+            segments = [(s, s.bins.name) for s in view.counter.features]
+            segments += [(s, PREDICTION_PREFIX + s.bins.name) for s in view.counter.predictions]
+            for seg, name in segments:
+                for i, label in enumerate(seg.bins.labels):
+                    key = (view.model, version, name, label)
+                    bins.add_metric(key, float(view.cumulative[seg.start + i]))
+                    shares.add_metric(key, float(seg.bins.share[i]))
+        for (model, version), _reason in sorted(monitor.unavailable.items()):
+            available.add_metric((model, str(version)), 0.0)
+        yield from (features, prediction, bins, shares, available)

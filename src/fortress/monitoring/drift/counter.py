@@ -16,6 +16,8 @@ import numpy as np
 
 from fortress.catalog.spec import FieldKind, ModelSpec
 from fortress.monitoring.drift.reference import (
+    PREDICTION_CONFIDENCE,
+    PREDICTION_LABEL,
     DriftReference,
     DriftReferenceInvalid,
     FeatureBins,
@@ -128,10 +130,12 @@ class BinCounter:
         ]
 
     def _bin_predictions(self, probs: np.ndarray) -> list[np.ndarray]:
-        label, *rest = self.predictions
-        out = [label.start + probs.argmax(axis=1)]
-        for seg in rest:
-            out.append(seg.start + np.searchsorted(seg.bins.edges, probs.max(axis=1), side="right"))  # type: ignore[arg-type]
+        out = []
+        for seg in self.predictions:
+            if seg.bins.name == PREDICTION_LABEL:
+                out.append(seg.start + probs.argmax(axis=1))
+            elif seg.bins.name == PREDICTION_CONFIDENCE and seg.bins.edges is not None:
+                out.append(seg.start + np.searchsorted(seg.bins.edges, probs.max(axis=1), side="right"))
         return out
 
     def snapshot(self) -> np.ndarray:

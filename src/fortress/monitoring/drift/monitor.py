@@ -70,10 +70,20 @@ class DriftMonitor:
     ) -> None:
         key = (model, version)
         counter = self._counters.get(key)
-        if counter is not None:
+        if counter is None:
+            if key not in self.unavailable:
+                self._wanted.add(key)
+            return
+        try:
             counter.add(feeds, probabilities)
-        elif key not in self.unavailable:
-            self._wanted.add(key)
+        except Exception as exc:  # a reference that does not fit what is served: stop, never fail a request
+            self._drop(key, f"cannot count served rows: {type(exc).__name__}: {exc}")
+
+    def _drop(self, key: tuple[str, int], reason: str) -> None:
+        self._counters.pop(key, None)
+        self._windows.pop(key, None)
+        self.unavailable[key] = reason
+        logger.warning("no drift score for %s version %s: %s", key[0], key[1], reason)
 
     # ---- off the request path -------------------------------------------------------------
     def load_wanted(self) -> None:
@@ -92,8 +102,7 @@ class DriftMonitor:
                 reason = f"cannot read its drift reference: {type(exc).__name__}: {exc}"
                 reference = None
             if reference is None:
-                self.unavailable[key] = reason
-                logger.warning("no drift score for %s version %s: %s", model, version, reason)
+                self._drop(key, reason)
                 continue
             self._windows[key] = SlidingWindow(self.settings.window_minutes, counter.size, self._clock())
             self._counters[key] = counter
@@ -103,7 +112,11 @@ class DriftMonitor:
         now = self._clock() if now_s is None else now_s
         views: list[VersionView] = []
         for (model, version), counter in list(self._counters.items()):
-            cumulative = counter.snapshot()
+            try:
+                cumulative = counter.snapshot()
+            except Exception as exc:
+                self._drop((model, version), f"cannot count served rows: {type(exc).__name__}: {exc}")
+                continue
             window = self._windows[(model, version)]
             window.push(now, cumulative)
             views.append(self._view(model, version, counter, cumulative, window.counts(now, cumulative)))

@@ -67,3 +67,26 @@ def test_text_and_tensor_inputs() -> None:
     image_counter.add({"image": images[:10]}, None)
     counts = image_counter.snapshot()
     assert [int(counts[s.start : s.stop].sum()) for s in image_counter.features] == [10, 10, 10]
+
+
+def test_a_reference_read_back_from_canonical_json_counts_the_same() -> None:
+    """The registry stores baselines with sorted keys: bins are found by name, never by position."""
+    import json
+
+    from fortress.monitoring.drift.reference import reference_from_baseline
+
+    frame, _ = tiny_frame(n=800)
+    proba = np.random.default_rng(1).dirichlet([1, 1], size=800).astype(np.float32)
+    reference = build_reference(SPEC, encode_frame(SPEC, frame), proba)
+    stored = json.loads(json.dumps({"drift": reference.to_dict()}, sort_keys=True))
+    back = reference_from_baseline(stored)
+    assert back is not None
+    feeds = encode_frame(SPEC, frame)
+    counts = []
+    for ref in (reference, back):
+        counter = BinCounter(SPEC, ref)
+        counter.add(feeds, proba)
+        by_name = {s.bins.name: counter.snapshot()[s.start : s.stop].tolist() for s in (*counter.features, *counter.predictions)}
+        counts.append(by_name)
+    assert counts[0] == counts[1]
+    assert sum(counts[0]["confidence"]) == 800 and counts[0]["label"][2] == 0

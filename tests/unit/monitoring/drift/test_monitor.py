@@ -181,3 +181,18 @@ async def test_run_ticks_in_the_background_until_closed() -> None:
             break
     await monitor.aclose()
     assert set(monitor.current["tiny"].feature_scores) == {"x", "y", "proto"}
+
+
+def test_a_call_that_does_not_fit_the_reference_stops_counting_not_the_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monitor = DriftMonitor(DriftSettings(flush_rows=1), _load, clock=lambda: T0)
+    monitor.observe("tiny", 1, {}, None)
+    monitor.load_wanted()
+    with caplog.at_level(logging.WARNING, "fortress.monitoring.drift.monitor"):
+        monitor.observe("tiny", 1, {"numeric": np.zeros((1, 2), np.float32)}, None)  # no categorical input
+        monitor.observe("tiny", 1, {"numeric": np.zeros((1, 2), np.float32)}, None)
+    assert "cannot count served rows: KeyError" in monitor.unavailable[("tiny", 1)]
+    assert len(caplog.records) == 1
+    monitor.tick(T0)
+    assert monitor.views == ()

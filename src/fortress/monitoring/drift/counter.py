@@ -44,6 +44,20 @@ class _Input:
     name: str
     kind: FieldKind
     segments: tuple[Segment, ...]
+    edges: np.ndarray
+    """Numeric kinds: [columns, most edges] float64, each row padded with +inf (a bin never reached),
+    so one comparison bins every column at once (what ``searchsorted(side="right")`` gives per column)."""
+    starts: np.ndarray
+    """int64 offset of each column's first bin."""
+
+
+def _padded(segments: list[Segment]) -> np.ndarray:
+    widest = max((len(s.bins.edges) for s in segments if s.bins.edges is not None), default=0)
+    out = np.full((len(segments), widest), np.inf)
+    for i, seg in enumerate(segments):
+        edges = seg.bins.edges if seg.bins.edges is not None else np.zeros(0)
+        out[i, : len(edges)] = edges
+    return out
 
 
 class BinCounter:
@@ -64,9 +78,13 @@ class BinCounter:
                 raise DriftReferenceInvalid(f"the reference has no bins for {missing}")
             segments = []
             for n in names:
-                segments.append(Segment(by_name[n], offset))
-                offset += len(by_name[n].share)
-            inputs.append(_Input(tensor.name, kind, tuple(segments)))
+                bins = by_name[n]
+                if (bins.edges is None) != (kind is FieldKind.CATEGORY):
+                    raise DriftReferenceInvalid(f"the reference bins {n!r} as another kind of field")
+                segments.append(Segment(bins, offset))
+                offset += len(bins.share)
+            starts = np.array([seg.start for seg in segments], dtype=np.int64)
+            inputs.append(_Input(tensor.name, kind, tuple(segments), _padded(segments), starts))
             features += segments
         self.features = tuple(features)
         predictions = []
@@ -124,10 +142,8 @@ class BinCounter:
             columns = channel_means(arr)
         else:
             columns = arr
-        return [
-            seg.start + np.searchsorted(seg.bins.edges, columns[:, j], side="right")  # type: ignore[arg-type]
-            for j, seg in enumerate(spec_input.segments)
-        ]
+        bins = (columns[:, :, None] >= spec_input.edges).sum(axis=2)
+        return [(bins + spec_input.starts).ravel()]
 
     def _bin_predictions(self, probs: np.ndarray) -> list[np.ndarray]:
         out = []

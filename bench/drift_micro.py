@@ -31,7 +31,9 @@ def _inputs(spec: ModelSpec, n: int, rng: np.random.Generator) -> dict[str, np.n
         if kind is FieldKind.NUMBER:
             out[tensor.name] = rng.normal(size=(n, len(tensor.fields))).astype(np.float32)
         elif kind is FieldKind.CATEGORY:
-            out[tensor.name] = rng.choice(["tcp", "udp", "icmp", "http", "SF"], size=(n, len(tensor.fields))).astype(object)
+            out[tensor.name] = rng.choice(
+                ["tcp", "udp", "icmp", "http", "SF"], size=(n, len(tensor.fields))
+            ).astype(object)
         elif kind is FieldKind.TEXT:
             out[tensor.name] = np.array([["x" * int(k)] for k in rng.integers(5, 80, n)], dtype=object)
         else:
@@ -79,7 +81,10 @@ def main() -> int:
     ticks = 20
     for _ in range(ticks):
         monitor.tick()
-    print(f"tick (off the request path, {len(specs)} models): {(time.perf_counter() - started) / ticks * 1e3:.2f} ms")
+    print(
+        f"tick (off the request path, {len(specs)} models): "
+        f"{(time.perf_counter() - started) / ticks * 1e3:.2f} ms"
+    )
     return 0
 
 

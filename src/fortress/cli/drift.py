@@ -12,7 +12,9 @@ from fortress.aliases import CHAMPION
 from fortress.cli.common import load_settings, open_registry
 from fortress.errors import InvalidInput
 
-app = typer.Typer(help="Feature drift against the reference stored with each model version.", no_args_is_help=True)
+app = typer.Typer(
+    help="Feature drift against the reference stored with each model version.", no_args_is_help=True
+)
 
 
 def _model_ref(value: str) -> tuple[str, str | int]:
@@ -29,7 +31,9 @@ def compare_command(
     model: Annotated[str, typer.Option("--model", help="MODEL[@VERSION|@ALIAS]; default alias champion.")],
     current: Annotated[Path, typer.Option("--current", help="The data to compare: a .parquet or .csv file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")
+    ] = None,
 ) -> None:
     """Score every feature of a file against the version's reference: PSI for numbers, text lengths and
     tensor channel means, Jensen-Shannon distance for categories; thresholds from settings."""
@@ -42,7 +46,9 @@ def compare_command(
     version = fetched.info.version
     reference = reference_from_baseline(fetched.baseline)
     if reference is None:
-        raise InvalidInput(f"{name} version {version} has no drift reference (trained before drift references)")
+        raise InvalidInput(
+            f"{name} version {version} has no drift reference (trained before drift references)"
+        )
     frame = read_table(current, fetched.spec)
     check_columns(current, fetched.spec, frame)
     results = compare_frame(name, fetched.spec, reference, frame, settings.monitoring.drift)
@@ -63,10 +69,15 @@ def compare_command(
         }
         typer.echo(json.dumps(body, indent=2))
         return
-    typer.echo(f"{name} version {version}: {len(frame):,} rows of {current} against {reference.rows:,} reference rows")
+    typer.echo(
+        f"{name} version {version}: {len(frame):,} rows of {current} "
+        f"against {reference.rows:,} reference rows"
+    )
     typer.echo(f"{'feature':<32} {'statistic':<9} {'score':>9} {'threshold':>11}  drifted")
     for r in results:
         mark = "yes" if r.drifted else ("warn" if r.level == "warn" else "no")
         typer.echo(f"{r.feature:<32} {r.statistic:<9} {r.score:>9.4f} {r.alert:>11g}  {mark}")
     drifted = [r.feature for r in results if r.drifted]
-    typer.echo(f"{len(drifted)} of {len(results)} features drifted" + (f": {', '.join(drifted)}" if drifted else ""))
+    typer.echo(
+        f"{len(drifted)} of {len(results)} features drifted" + (f": {', '.join(drifted)}" if drifted else "")
+    )

@@ -103,7 +103,10 @@ def build_candidate(
         metrics=metrics,
         params=result.params,
         tags={**task.source.as_tags(), "fortress.gates_version": gates.version, **task.notes},
-        baseline={**baseline_stats(spec, task.X_train), "drift": build_reference(spec, train_in, proba).to_dict()},
+        baseline={
+            **baseline_stats(spec, task.X_train),
+            "drift": build_reference(spec, train_in, proba).to_dict(),
+        },
         input_example=example,
         output_example=proba[:EXAMPLE_ROWS].astype(np.float32),
         headline_metric=gate.metric,

@@ -48,7 +48,9 @@ def home(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Pat
     (home / "registry").mkdir(parents=True)
     shutil.copy(sqlite_template, home / "registry" / "mlflow.db")
     tiny, primary, url = gateway_candidates()
-    corrupt = dataclasses.replace(url, baseline={**url.baseline, "drift": {"format": 1, "features": {"url": 3}}})
+    corrupt = dataclasses.replace(
+        url, baseline={**url.baseline, "drift": {"format": 1, "features": {"url": 3}}}
+    )
     register_gateway_models(_settings(home, True), [_with_reference(tiny), primary, corrupt])
     return home
 
@@ -93,7 +95,9 @@ async def test_served_rows_are_counted_and_scored(home: Path) -> None:
             if view is not None and view.window_rows == REQUESTS - 1:
                 break
         metrics = _samples((await client.get("/metrics")).text)
-    counted = [v for k, v in metrics.items() if k[0] == "fortress_drift_bin_total" and ("feature", "x") in k[1]]
+    counted = [
+        v for k, v in metrics.items() if k[0] == "fortress_drift_bin_total" and ("feature", "x") in k[1]
+    ]
     assert sum(counted) == REQUESTS - 1  # every request after the first, once
     score = metrics[("ml_feature_drift_score", (("feature", "x"), ("model", "tiny_detector")))]
     assert score > 1.0  # x of 3 and more: all in the top bin
@@ -116,4 +120,5 @@ async def test_drift_counting_off(home: Path) -> None:
         assert response.status_code == 200
         text = (await client.get("/metrics")).text
     assert "ml_inference_total" in text
-    assert "fortress_drift_bin_total" not in text and "ml_feature_drift_score" not in text
+    assert "fortress_drift_bin_total" not in text
+    assert "ml_feature_drift_score" not in text

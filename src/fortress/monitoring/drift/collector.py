@@ -31,14 +31,18 @@ class DriftCollector(Collector):
     def describe(self) -> Iterator[Metric]:
         return iter(self._families())
 
-    def _families(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily, CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+    def _families(
+        self,
+    ) -> tuple[
+        GaugeMetricFamily, GaugeMetricFamily, CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily
+    ]:
         return (
             GaugeMetricFamily(
-                "ml_feature_drift_score", "Drift of one feature over the window (PSI; JS distance for categories)",
+                "ml_feature_drift_score", "Drift of a feature over the window (PSI; JS for categories)",
                 labels=("model", "feature"),
             ),
             GaugeMetricFamily(
-                "ml_prediction_drift_score", "PSI of the predicted label or confidence (the larger) over the window",
+                "ml_prediction_drift_score", "PSI of the predicted label or confidence (the larger)",
                 labels=("model",),
             ),
             CounterMetricFamily(
@@ -73,6 +77,6 @@ class DriftCollector(Collector):
                     key = (view.model, version, name, label)
                     bins.add_metric(key, float(view.cumulative[seg.start + i]))
                     shares.add_metric(key, float(seg.bins.share[i]))
-        for (model, version), _reason in sorted(monitor.unavailable.items()):
-            available.add_metric((model, str(version)), 0.0)
+        for model, number in sorted(monitor.unavailable):
+            available.add_metric((model, str(number)), 0.0)
         yield from (features, prediction, bins, shares, available)

@@ -134,7 +134,9 @@ class BinCounter:
             for j, seg in enumerate(spec_input.segments):
                 index, other = self._category_index[seg.start], len(seg.bins.categories)
                 column = arr[:, j]
-                out.append(seg.start + np.fromiter((index.get(v, other) for v in column), np.int64, len(column)))
+                out.append(
+                    seg.start + np.fromiter((index.get(v, other) for v in column), np.int64, len(column))
+                )
             return out
         if kind is FieldKind.TEXT:
             columns = text_lengths(arr)[:, None]

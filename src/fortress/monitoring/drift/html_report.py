@@ -13,7 +13,8 @@ COLORS = {"reference": "#9aa5b1", "current": "#2f6fdf"}
 LEVEL_COLORS = {"ok": "#1b7f3b", "warn": "#b26a00", "alert": "#c62828"}
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#1f2933}
-table{border-collapse:collapse;margin-bottom:2em}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}
+table{border-collapse:collapse;margin-bottom:2em}
+td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.feature{margin:1.5em 0}
 .legend span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em}
 """
@@ -32,7 +33,8 @@ def _chart(result: FeatureResult) -> str:
             h = (HEIGHT - 10) * share / top
             parts.append(
                 f'<rect x="{x + slot * 0.1 + j * bar:.1f}" y="{HEIGHT - h:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}" fill="{COLORS[name]}"><title>{escape(label)}: {name} {share:.1%}</title></rect>'
+                f'height="{h:.1f}" fill="{COLORS[name]}">'
+                f"<title>{escape(label)}: {name} {share:.1%}</title></rect>"
             )
         text = escape(label if len(label) <= 14 else label[:13] + "…")
         parts.append(

@@ -48,7 +48,9 @@ class VersionView:
 
 
 class DriftMonitor:
-    def __init__(self, settings: DriftSettings, loader: Loader, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: DriftSettings, loader: Loader, clock: Callable[[], float] = time.time
+    ) -> None:
         """``clock``: wall-clock seconds, for the per-minute window."""
         self.settings = settings
         self._loader = loader

@@ -15,6 +15,7 @@ A bin holds ``edges[i-1] <= x < edges[i]`` (``numpy.searchsorted(edges, x, side=
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,7 +65,7 @@ class FeatureBins:
         e = [f"{v:.4g}" for v in self.edges]
         if not e:
             return ["all"]
-        return [f"< {e[0]}", *(f"[{a}, {b})" for a, b in zip(e, e[1:], strict=False)), f">= {e[-1]}"]
+        return [f"< {e[0]}", *(f"[{a}, {b})" for a, b in itertools.pairwise(e)), f">= {e[-1]}"]
 
     def bin_of(self, values: np.ndarray) -> np.ndarray:
         """The bin index of each value (numbers: float array; categories: object array of str)."""
@@ -76,7 +77,11 @@ class FeatureBins:
         return np.searchsorted(self.edges, values, side="right").astype(np.int64)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind.value, "statistic": self.statistic, "share": self.share.tolist()}
+        out: dict[str, Any] = {
+            "kind": self.kind.value,
+            "statistic": self.statistic,
+            "share": self.share.tolist(),
+        }
         if self.edges is not None:
             out["edges"] = self.edges.tolist()
         if self.categories:
@@ -118,12 +123,14 @@ def quantile_edges(values: np.ndarray, bins: int = NUMBER_BINS) -> np.ndarray:
     edges = edges[counts[:-1] > 0]  # edge i closes bin i: an empty bin joins the next one
     if len(edges) and counts[-1] == 0:
         edges = edges[:-1]
-    return edges
+    out: np.ndarray = edges
+    return out
 
 
 def _share(bins: FeatureBins, values: np.ndarray, count: int) -> np.ndarray:
     counts = np.bincount(bins.bin_of(values), minlength=count).astype(np.float64)
-    return counts / max(1.0, counts.sum())
+    share: np.ndarray = counts / max(1.0, counts.sum())
+    return share
 
 
 def _numeric(name: str, kind: FieldKind, values: np.ndarray) -> FeatureBins:
@@ -143,7 +150,8 @@ def _categorical(name: str, values: np.ndarray) -> FeatureBins:
 
 def channel_means(images: np.ndarray) -> np.ndarray:
     """[rows, channels, ...] -> [rows, channels] float64 means."""
-    return images.reshape(len(images), images.shape[1], -1).mean(axis=2, dtype=np.float64)
+    means: np.ndarray = images.reshape(len(images), images.shape[1], -1).mean(axis=2, dtype=np.float64)
+    return means
 
 
 def text_lengths(texts: np.ndarray) -> np.ndarray:

@@ -22,7 +22,10 @@ class SlidingWindow:
     def counts(self, now_s: float, cumulative: np.ndarray) -> np.ndarray:
         """Rows counted in about the last ``minutes`` minutes (to the minute)."""
         oldest = int(now_s // 60) - self.minutes
-        for minute, base in self._ring:
+        base: np.ndarray = self._ring[-1][1]
+        for minute, snapshot in self._ring:
             if minute >= oldest:
-                return cumulative - base
-        return cumulative - self._ring[-1][1]
+                base = snapshot
+                break
+        window: np.ndarray = cumulative - base
+        return window

@@ -25,10 +25,14 @@ NUMERIC_CASES = {
     "skewed": (RNG.exponential(size=3000), RNG.exponential(2.0, size=1500)),
 }
 CATEGORIES = ["tcp", "udp", "icmp", "gre", "sctp"]
+MIX = [0.5, 0.3, 0.1, 0.06, 0.04]
 CATEGORY_CASES = {
-    "same": (RNG.choice(CATEGORIES, 4000, p=[0.5, 0.3, 0.1, 0.06, 0.04]), RNG.choice(CATEGORIES, 3000, p=[0.5, 0.3, 0.1, 0.06, 0.04])),
-    "shifted": (RNG.choice(CATEGORIES, 4000, p=[0.5, 0.3, 0.1, 0.06, 0.04]), RNG.choice(CATEGORIES, 3000, p=[0.2, 0.2, 0.4, 0.1, 0.1])),
-}  # fmt: skip
+    "same": (RNG.choice(CATEGORIES, 4000, p=MIX), RNG.choice(CATEGORIES, 3000, p=MIX)),
+    "shifted": (
+        RNG.choice(CATEGORIES, 4000, p=MIX),
+        RNG.choice(CATEGORIES, 3000, p=[0.2, 0.2, 0.4, 0.1, 0.1]),
+    ),
+}
 
 
 def _sturges_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,9 +28,13 @@ def test_counts_one_record_calls_like_the_whole_frame_at_once() -> None:
         counter.add(encode_records(SPEC, [record]), proba[i : i + 1])
     snapshot = counter.snapshot()
     assert counter.rows == 300
-    x, y, proto = counter.features
-    np.testing.assert_array_equal(snapshot[x.start : x.stop], _expected(x.bins, served["x"].to_numpy(np.float32)))
-    np.testing.assert_array_equal(snapshot[proto.start : proto.stop], _expected(proto.bins, served["proto"].to_numpy()))
+    x, _, proto = counter.features
+    np.testing.assert_array_equal(
+        snapshot[x.start : x.stop], _expected(x.bins, served["x"].to_numpy(np.float32))
+    )
+    np.testing.assert_array_equal(
+        snapshot[proto.start : proto.stop], _expected(proto.bins, served["proto"].to_numpy())
+    )
     label, confidence = counter.predictions
     np.testing.assert_array_equal(
         snapshot[label.start : label.stop], np.append(np.bincount(proba[:300].argmax(1), minlength=2), 0)
@@ -47,7 +51,8 @@ def test_multi_record_calls_unseen_categories_and_out_of_range_numbers() -> None
     counter.add(encode_records(SPEC, records), None)
     snapshot = counter.snapshot()
     x, y, proto = counter.features
-    assert snapshot[x.stop - 1] == 5 and snapshot[y.start] == 5  # beyond the edges: the outer bins
+    assert snapshot[x.stop - 1] == 5
+    assert snapshot[y.start] == 5  # beyond the edges: the outer bins
     assert snapshot[proto.stop - 1] == 5  # unseen: "other"
 
 
@@ -56,7 +61,11 @@ def test_text_and_tensor_inputs() -> None:
 
     rng = np.random.default_rng(4)
     frame = pd.DataFrame(
-        {"n": rng.normal(size=200), "c": rng.choice(["a", "b"], size=200), "t": ["ab c"] * 100 + ["x" * 40] * 100}
+        {
+            "n": rng.normal(size=200),
+            "c": rng.choice(["a", "b"], size=200),
+            "t": ["ab c"] * 100 + ["x" * 40] * 100,
+        }
     )
     counter = BinCounter(MIXED, build_reference(MIXED, encode_frame(MIXED, frame)))
     counter.add(encode_records(MIXED, [{"n": 0.0, "c": "a", "t": "  AB   C "}]), None)  # normalised: "ab c"
@@ -86,7 +95,11 @@ def test_a_reference_read_back_from_canonical_json_counts_the_same() -> None:
     for ref in (reference, back):
         counter = BinCounter(SPEC, ref)
         counter.add(feeds, proba)
-        by_name = {s.bins.name: counter.snapshot()[s.start : s.stop].tolist() for s in (*counter.features, *counter.predictions)}
+        by_name = {
+            s.bins.name: counter.snapshot()[s.start : s.stop].tolist()
+            for s in (*counter.features, *counter.predictions)
+        }
         counts.append(by_name)
     assert counts[0] == counts[1]
-    assert sum(counts[0]["confidence"]) == 800 and counts[0]["label"][2] == 0
+    assert sum(counts[0]["confidence"]) == 800
+    assert counts[0]["label"][2] == 0

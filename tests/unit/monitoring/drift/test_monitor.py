@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from prometheus_client import CollectorRegistry
-from prometheus_client import generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from fortress.catalog.encode import encode_frame
@@ -29,7 +28,11 @@ def _baseline(seed: int = 0) -> dict[str, Any]:
     return {"rows": 3000, "drift": build_reference(SPEC, encode_frame(SPEC, frame), proba).to_dict()}
 
 
-BASELINES: dict[int, Mapping[str, Any]] = {1: _baseline(), 2: {"rows": 1, "fields": {}}, 3: {"drift": {"format": 7}}}
+BASELINES: dict[int, Mapping[str, Any]] = {
+    1: _baseline(),
+    2: {"rows": 1, "fields": {}},
+    3: {"drift": {"format": 7}},
+}
 
 
 @pytest.fixture
@@ -80,13 +83,21 @@ def test_same_distribution_scores_low_shifted_scores_high() -> None:
     _serve(monitor, 1, 2000, shift=1.5, seed=10)
     monitor.tick(T0 + 1)
     shifted = monitor.current["tiny"].feature_scores
-    assert shifted["x"] > 0.3 and shifted["y"] < 0.05
+    assert shifted["x"] > 0.3
+    assert shifted["y"] < 0.05
     metrics = _metrics(registry)
-    assert metrics[("ml_feature_drift_score", (("feature", "x"), ("model", "tiny")))] == pytest.approx(shifted["x"])
+    assert metrics[("ml_feature_drift_score", (("feature", "x"), ("model", "tiny")))] == pytest.approx(
+        shifted["x"]
+    )
     assert ("ml_prediction_drift_score", (("model", "tiny"),)) in metrics
-    bins = {k: v for k, v in metrics.items() if k[0] == "fortress_drift_bin_total" and ("feature", "x") in k[1]}
-    assert sum(bins.values()) == 4000 and len(bins) == 10
-    shares = [v for k, v in metrics.items() if k[0] == "fortress_drift_reference_share" and ("feature", "x") in k[1]]
+    bins = {
+        k: v for k, v in metrics.items() if k[0] == "fortress_drift_bin_total" and ("feature", "x") in k[1]
+    }
+    assert sum(bins.values()) == 4000
+    assert len(bins) == 10
+    shares = [
+        v for k, v in metrics.items() if k[0] == "fortress_drift_reference_share" and ("feature", "x") in k[1]
+    ]
     assert sum(shares) == pytest.approx(1.0)
 
 

@@ -77,7 +77,8 @@ def test_every_kind_is_binned_and_survives_json() -> None:
     kinds = {f.name: (f.kind, f.statistic) for f in back.features}
     assert kinds == {"n": ("number", "psi"), "c": ("category", "js"), "t": ("text", "psi")}
     category = next(f for f in back.features if f.name == "c")
-    assert len(category.categories) == 20 and category.labels[-1] == OTHER
+    assert len(category.categories) == 20
+    assert category.labels[-1] == OTHER
     assert category.share[-1] > 0  # the 10 least frequent values are "other"
     assert [p.name for p in back.prediction] == ["label", "confidence"]
     assert back.prediction[0].labels[:2] == ("a", "b")
@@ -102,8 +103,16 @@ def test_a_baseline_without_drift_reference_has_none() -> None:
         {"format": 99, "features": {}},
         {"format": 1, "features": []},
         {"format": 1, "features": {"x": {"kind": "number", "statistic": "psi", "share": [0.5, 0.5]}}},
-        {"format": 1, "features": {"x": {"kind": "number", "statistic": "psi", "share": [0.9, 0.9], "edges": [0]}}},
-        {"format": 1, "features": {"x": {"kind": "number", "statistic": "psi", "share": [0.5, 0.5], "edges": [2, 1, 3]}}},
+        {
+            "format": 1,
+            "features": {"x": {"kind": "number", "statistic": "psi", "share": [0.9, 0.9], "edges": [0]}},
+        },
+        {
+            "format": 1,
+            "features": {
+                "x": {"kind": "number", "statistic": "psi", "share": [0.5, 0.5], "edges": [2, 1, 3]}
+            },
+        },
         {"format": 1, "features": {"x": {"kind": "nope", "statistic": "psi", "share": [1.0]}}},
         "not a table",
     ],

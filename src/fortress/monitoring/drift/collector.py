@@ -8,6 +8,8 @@
   ``fortress_drift_reference_share{...}`` the reference share of each bin: together they let
   Prometheus compute PSI over every replica (docs/MONITORING.md, "Drift").
 - ``fortress_drift_reference_available{model,version}``: 1 when the version has a readable reference.
+- ``fortress_drift_threshold{model,feature,level}``: the warn and alert thresholds of each scored
+  feature (and ``prediction``) from the settings, so alert rules honour per-feature overrides.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from prometheus_client.registry import Collector
 from fortress.monitoring.drift.monitor import DriftMonitor
 
 PREDICTION_PREFIX = "prediction:"
+Family = GaugeMetricFamily
 
 
 class DriftCollector(Collector):
@@ -31,11 +34,7 @@ class DriftCollector(Collector):
     def describe(self) -> Iterator[Metric]:
         return iter(self._families())
 
-    def _families(
-        self,
-    ) -> tuple[
-        GaugeMetricFamily, GaugeMetricFamily, CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily
-    ]:
+    def _families(self) -> tuple[Family, Family, CounterMetricFamily, Family, Family, Family]:
         return (
             GaugeMetricFamily(
                 "ml_feature_drift_score", "Drift of a feature over the window (PSI; JS for categories)",
@@ -57,12 +56,24 @@ class DriftCollector(Collector):
                 "fortress_drift_reference_available", "1 if the version has a readable drift reference",
                 labels=("model", "version"),
             ),
+            GaugeMetricFamily(
+                "fortress_drift_threshold", "Warn and alert thresholds of each feature's drift score",
+                labels=("model", "feature", "level"),
+            ),
         )  # fmt: skip
 
     def collect(self) -> Iterator[Metric]:
         monitor = self.monitor
-        features, prediction, bins, shares, available = self._families()
+        features, prediction, bins, shares, available, thresholds = self._families()
+        settings = monitor.settings
         for model, view in sorted(monitor.current.items()):
+            scored = [(s.bins.name, s.bins.statistic) for s in view.counter.features]
+            if view.counter.predictions:
+                scored.append(("prediction", "psi"))
+            for feature, statistic in scored:
+                threshold = settings.threshold(model, feature, statistic)
+                thresholds.add_metric((model, feature, "warn"), threshold.warn)
+                thresholds.add_metric((model, feature, "alert"), threshold.alert)
             for feature, value in view.feature_scores.items():
                 features.add_metric((model, feature), value)
             if view.prediction_score is not None:
@@ -79,4 +90,4 @@ class DriftCollector(Collector):
                     shares.add_metric(key, float(seg.bins.share[i]))
         for model, number in sorted(monitor.unavailable):
             available.add_metric((model, str(number)), 0.0)
-        yield from (features, prediction, bins, shares, available)
+        yield from (features, prediction, bins, shares, available, thresholds)

@@ -162,6 +162,22 @@ def test_the_model_score_is_its_busiest_version() -> None:
         del BASELINES[5]
 
 
+def test_thresholds_are_exported_with_their_overrides() -> None:
+    monitor = DriftMonitor(
+        DriftSettings.model_validate({"models": {"tiny": {"x": {"alert": 0.5}}}}), _load, clock=lambda: T0
+    )
+    registry = CollectorRegistry()
+    DriftCollector(monitor, registry)
+    monitor.observe("tiny", 1, {}, None)
+    monitor.load_wanted()
+    monitor.tick(T0)
+    got = {k[1]: v for k, v in _metrics(registry).items() if k[0] == "fortress_drift_threshold"}
+    assert got[(("feature", "x"), ("level", "alert"), ("model", "tiny"))] == 0.5
+    assert got[(("feature", "y"), ("level", "alert"), ("model", "tiny"))] == 0.3
+    assert got[(("feature", "prediction"), ("level", "warn"), ("model", "tiny"))] == 0.1
+    assert len(got) == 8  # x, y, proto, prediction: warn and alert
+
+
 def test_thresholds_are_overridable_per_model_and_feature() -> None:
     settings = DriftSettings.model_validate(
         {"models": {"tiny": {"x": {"warn": 0.2, "alert": 0.5}, "*": {"alert": 0.4}}}, "js": {"alert": 0.2}}

@@ -75,3 +75,40 @@ def test_recording_rules_give_our_psi(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian's prometheus package)")
+def test_the_threshold_alert_expression_honours_per_feature_thresholds(tmp_path: Path) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"An alert rule that honours per-feature overrides:\n`([^`]+)`", text)
+    assert found is not None
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump({"groups": []}))
+    series = []
+    for feature, value, alert in (("f", 0.4, 0.5), ("g", 0.6, 0.5), ("h", 0.35, 0.3)):
+        for instance in ("a", "b"):
+            labels = f'model="m",feature="{feature}",instance="{instance}"'
+            series.append({"series": f"ml_feature_drift_score{{{labels}}}", "values": f"{value}x5"})
+            for level, threshold in (("warn", 0.1), ("alert", alert)):
+                share = f'fortress_drift_threshold{{{labels},level="{level}"}}'
+                series.append({"series": share, "values": f"{threshold}x5"})
+    expected = [
+        {"labels": f'ml_feature_drift_score{{model="m",feature="{f}",instance="{i}"}}', "value": v}
+        for f, v in (("g", 0.6), ("h", 0.35))
+        for i in ("a", "b")
+    ]
+    tests = {
+        "rule_files": ["rules.yml"],
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "promql_expr_test": [{"expr": found.group(1), "eval_time": "2m", "exp_samples": expected}],
+            }
+        ],
+    }
+    (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests))
+    result = subprocess.run(
+        ["promtool", "test", "rules", "tests.yml"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr

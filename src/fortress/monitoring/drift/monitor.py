@@ -33,7 +33,7 @@ Loader = Callable[[str, int], tuple[ModelSpec, Mapping[str, Any]]]
 """(model, version) -> (the version's spec, its baseline); blocking (registry I/O)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class VersionView:
     """What the collector exports of one model version, as of the last tick."""
 
@@ -127,7 +127,13 @@ class DriftMonitor:
             best = current.get(view.model)
             if best is None or (view.window_rows, view.version) > (best.window_rows, best.version):
                 current[view.model] = view
-        self.views, self.current = tuple(views), current
+        # a version no longer served (nothing in its window, another version current) is forgotten
+        retired = {(v.model, v.version) for v in views if v.window_rows == 0 and current[v.model] is not v}
+        for key in retired:
+            self._counters.pop(key, None)
+            self._windows.pop(key, None)
+        self.views = tuple(v for v in views if (v.model, v.version) not in retired)
+        self.current = current
 
     def _view(
         self, model: str, version: int, counter: BinCounter, cumulative: np.ndarray, window: np.ndarray

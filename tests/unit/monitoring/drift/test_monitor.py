@@ -158,6 +158,10 @@ def test_the_model_score_is_its_busiest_version() -> None:
         monitor.tick(T0)
         assert monitor.current["tiny"].version == 5
         assert {v.version for v in monitor.views} == {1, 5}
+        monitor.tick(T0 + 61 * 60)  # an hour later, with traffic on version 5 only
+        _serve(monitor, 5, 200)
+        monitor.tick(T0 + 62 * 60)
+        assert {v.version for v in monitor.views} == {5}  # version 1 is retired, its series gone
     finally:
         del BASELINES[5]
 

@@ -84,7 +84,7 @@ def _jobs(ensemble: Ensemble, work: Path, serve: Server | None, plan: LoadPlan, 
             target = targets.remote(ensemble, free_port(), serve.base_url, work, patient=patient)
             jobs.append(Job(target, plan.concurrencies, companions=(serve.pid,)))
     if extras:
-        for extra in (targets.local_cached, targets.local_binary):
+        for extra in (targets.local_cached, targets.local_binary, targets.local_drift_off):
             jobs.append(Job(extra(ensemble, free_port(), work), (TARGET_CONCURRENCY,), extra=True))
     return jobs
 

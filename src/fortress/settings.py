@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fortress.features.settings import FeatureSettings
 from fortress.gateway.settings import GatewaySettings
 from fortress.http.settings import HttpSettings
+from fortress.monitoring.settings import MonitoringSettings
 from fortress.registry.settings import RegistrySettings
 from fortress.runtime.settings import RuntimeSettings
 from fortress.server.settings import ServerSettings
@@ -59,6 +60,8 @@ class Settings(BaseSettings):
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    """Drift references, counting and scores (docs/MONITORING.md)."""
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     """Limits of the HTTP server layer of the gateway and the model server (docs/SECURITY.md)."""

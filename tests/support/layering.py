@@ -33,6 +33,9 @@ LAYERS: dict[str, int] = {
     "fortress.monitoring.fast_metrics": 0,
     "fortress.monitoring.runtime_metrics": 0,
     "fortress.monitoring.gateway_metrics": 0,
+    # Drift's bins, counters and statistics (numpy, scipy, prometheus_client and the catalog only): training
+    # writes a version's reference with them and the gateway counts served rows into them.
+    "fortress.monitoring.drift": 0,
     "fortress.datasets": 1,
     "fortress.features": 1,
     "fortress.registry": 2,  # registers and serves what training made; imports nothing of training

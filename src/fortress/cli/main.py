@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from fortress.cli import datasets, docs, features, keys, models, serve, train, up
+from fortress.cli import datasets, docs, drift, features, keys, models, serve, train, up
 from fortress.errors import FortressError
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(docs.app, name="docs")
 app.add_typer(keys.app, name="keys")
 app.add_typer(features.app, name="features")
+app.add_typer(drift.app, name="drift")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from fortress.gateway.outcome import Outcome, Summarizer
 from fortress.gateway.plan import ModelCall, Plan, encode_call
 from fortress.gateway.router import Routed
 from fortress.gateway.settings import GatewaySettings
+from fortress.monitoring.drift.monitor import DriftMonitor
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ NOT_SERVED = "not served by any backend now"
 
 
 class FanOut:
+    drift: DriftMonitor | None = None
+    """Set by the platform when ``monitoring.drift_enabled``: every answered call is counted into it."""
+
     def __init__(
         self, expected: Mapping[str, ModelSpec], metrics: GatewayMetrics, settings: GatewaySettings
     ) -> None:
@@ -126,6 +130,10 @@ class FanOut:
             call.routed.model.spec, pending.answer(), DEFAULT_ROUTE, fallback_for
         )
         metrics.confidence.observe(confidence)
+        drift = self.drift
+        if drift is not None:  # the one place served rows reach drift counting: after encoding, answered
+            answer = pending.answer()
+            drift.observe(call.name, answer.version, call.feeds, answer.probabilities)
         return Outcome(call.name, prediction, "", risk, confidence)
 
     def _failed(self, name: str, routed: Routed, exc: BaseException | None) -> str:

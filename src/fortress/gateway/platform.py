@@ -9,6 +9,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -26,8 +27,11 @@ from fortress.gateway.events.factory import build_event_sink
 from fortress.gateway.router import ModelRouter
 from fortress.gateway.service import EnsembleService
 from fortress.gateway.settings import LOCAL, GatewaySettings
+from fortress.monitoring.drift.collector import DriftCollector
+from fortress.monitoring.drift.monitor import DriftMonitor
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
+from fortress.monitoring.settings import MonitoringSettings
 from fortress.process import freeze_startup_objects
 from fortress.registry.base import CHAMPION, ModelRegistry
 from fortress.settings import Settings
@@ -48,6 +52,8 @@ class GatewayPlatform:
     """A server process (not a test process): once started, keep what startup loaded out of the GC."""
     failures: FailureThrottle | None = None
     """Failed authentications per client address (``auth.max_failures_per_address``)."""
+    drift: DriftMonitor | None = None
+    """Drift counting and scores (``monitoring.drift_enabled``), ticking in the background once started."""
     working: asyncio.Semaphore = field(init=False)
     """Inference requests being parsed and run at once (``max_concurrent``); the rest wait their
     turn with their body read but not parsed, so a flood of connections cannot fill the event loop
@@ -57,6 +63,8 @@ class GatewayPlatform:
         self.working = asyncio.Semaphore(self.settings.max_concurrent)
 
     async def start(self) -> None:
+        if self.drift is not None:
+            self.drift.start()
         service = self.service
         await service.events.start()
         if service.cache is not None:
@@ -80,6 +88,8 @@ class GatewayPlatform:
         if self.failures is not None:
             await self.failures.aclose()
         await service.events.aclose()
+        if self.drift is not None:
+            await self.drift.aclose()
 
     async def admit(self, headers: Mapping[str, str], scope: str, client: str | None = None) -> Principal:
         """Authenticate (401, 429 for an address with too many failures), authorize (403), then
@@ -131,6 +141,9 @@ def build_platform(
     )
     authenticator = Authenticator(gateway.auth, key_store(settings.home, gateway.auth))
     limiter = build_rate_limiter(gateway.rate_limit)
+    drift = drift_monitor(settings.monitoring, registry, metrics_registry)
+    if drift is not None:
+        service.count_drift(drift)
     return GatewayPlatform(
         gateway,
         service,
@@ -141,7 +154,24 @@ def build_platform(
         settings.home,
         freeze_gc,
         failure_throttle(gateway),
+        drift,
     )
+
+
+def drift_monitor(
+    monitoring: MonitoringSettings, registry: ModelRegistry, metrics_registry: CollectorRegistry
+) -> DriftMonitor | None:
+    """Counts into each served version's drift reference, read from the registry when first served."""
+    if not monitoring.drift_enabled:
+        return None
+
+    def load(model: str, version: int) -> tuple[ModelSpec, Mapping[str, Any]]:
+        fetched = registry.fetch(model, version)
+        return fetched.spec, fetched.baseline
+
+    monitor = DriftMonitor(monitoring.drift, load)
+    DriftCollector(monitor, metrics_registry)
+    return monitor
 
 
 def failure_throttle(gateway: GatewaySettings) -> FailureThrottle | None:

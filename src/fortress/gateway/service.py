@@ -32,6 +32,7 @@ from fortress.gateway.router import ModelRouter, Routed
 from fortress.gateway.schema import InferenceRequest
 from fortress.gateway.settings import GatewaySettings
 from fortress.gateway.store_features import with_store_features
+from fortress.monitoring.drift.monitor import DriftMonitor
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 
 
@@ -83,6 +84,10 @@ class EnsembleService:
     def plan(self, request: InferenceRequest) -> Plan:
         served, known = self.view()
         return make_plan(request, served, known, self.settings.limits, with_cache=self.cache is not None)
+
+    def count_drift(self, monitor: DriftMonitor) -> None:
+        """Count every answered model call into ``monitor`` (``monitoring.drift_enabled``)."""
+        self._fanout.drift = monitor
 
     # ---- inference ------------------------------------------------------------------------
     async def prepare(self, request: InferenceRequest) -> tuple[Plan, dict[str, Any] | None]:

@@ -15,6 +15,7 @@ from fortress.catalog.spec import ModelSpec
 from fortress.datasets.task import TaskData
 from fortress.errors import GateFailed, ParityError
 from fortress.features.settings import FeatureSettings
+from fortress.monitoring.drift.reference import build_reference
 from fortress.registry.base import CHAMPION, STAGING, Candidate, ModelRegistry
 from fortress.training.baseline import baseline_stats
 from fortress.training.evaluate import evaluate
@@ -102,7 +103,10 @@ def build_candidate(
         metrics=metrics,
         params=result.params,
         tags={**task.source.as_tags(), "fortress.gates_version": gates.version, **task.notes},
-        baseline=baseline_stats(spec, task.X_train),
+        baseline={
+            **baseline_stats(spec, task.X_train),
+            "drift": build_reference(spec, train_in, proba).to_dict(),
+        },
         input_example=example,
         output_example=proba[:EXAMPLE_ROWS].astype(np.float32),
         headline_metric=gate.metric,

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from fortress.registry.base import CHAMPION
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.registry.settings import RegistrySettings
 from fortress.settings import Settings
+from support.candidates import tiny_candidate
 from support.registry_checks import local_store_gone, round_trip
 
 
@@ -58,3 +60,15 @@ def test_round_trip_on_postgresql_with_s3_artifacts(
     ]
     assert any(k.endswith("model.onnx") for k in keys)
     assert any(k.endswith("fortress/spec.json") for k in keys)
+
+
+def test_change_token_on_postgresql(tmp_path: Path, pg_uri: str) -> None:
+    """The runtime's between-polls watch (registry/change_token.py) reads PostgreSQL the same way."""
+    settings = Settings(home=tmp_path, registry=RegistrySettings(tracking_uri=pg_uri))
+    registry = MlflowRegistry(settings.registry, settings.home)
+    registry.register(tiny_candidate(1)[0])
+    before = registry.change_token()
+    assert before is not None
+    assert before == registry.change_token()
+    registry.set_alias("tiny_detector", CHAMPION, 1)
+    assert registry.change_token() not in (before, None)

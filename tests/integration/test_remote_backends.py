@@ -140,3 +140,40 @@ async def test_server_down_opens_the_circuit_and_back_closes_it(
             assert backend.status().ok
     finally:
         await backend.aclose()
+
+
+@pytest.mark.parametrize(("kind", "protocol"), BACKENDS)
+async def test_a_recovered_server_is_used_again_without_waiting_for_the_poll_or_the_breaker(
+    settings: Settings, candidates: ServedCandidates, kind: str, protocol: str
+) -> None:
+    """The status poll (60 s here) and the breaker's reset (60 s) are both far away: while the server
+    is away the backend asks every recovery_poll_s (0.1 s), and the answer lets a trial through."""
+    register(settings, candidates)
+    rest_port, grpc_port = free_port(), free_port()
+    backend = make_backend(kind, protocol, rest_port, grpc_port)
+    backend.settings = backend.settings.model_copy(update={"recovery_poll_s": 0.1})
+    backend.breaker.reset_s = 60.0
+    try:
+        with serving(settings, rest_port, grpc_port):
+            await backend.start()
+            await answered(backend)
+        for _ in range(3):
+            with pytest.raises(Unavailable):
+                await backend.submit(TINY, FEEDS)
+        assert backend.breaker.state is BreakerState.OPEN
+        await backend.poll()  # the poller learns the server is away, as its own round would
+        assert not backend.status().ok
+
+        with serving(settings, rest_port, grpc_port):
+            start = time.monotonic()
+            # expected within ~0.2 s (one recovery poll and a connect); 10 s is a safety limit the
+            # 60 s poll and 60 s breaker reset cannot meet
+            while not backend.status().ok:
+                assert time.monotonic() - start < 10, backend.status().detail
+                await asyncio.sleep(0.02)
+            calls = on_the_wire(backend)
+            await backend.submit(TINY, FEEDS)
+            assert calls == [1]
+            assert backend.breaker.state is BreakerState.CLOSED
+    finally:
+        await backend.aclose()

@@ -95,6 +95,12 @@ class CircuitBreaker:
         )
         self._state, self._opened_at, self._trial = BreakerState.OPEN, self._clock(), False
 
+    def allow_trial(self) -> None:
+        """The server showed it is back (it answered a status request): an open circuit turns
+        half-open now, so the next call is the trial, instead of waiting out ``reset_s``."""
+        if self._state is BreakerState.OPEN:
+            self._opened_at = self._clock() - self.reset_s
+
     def release(self) -> None:
         """The call ended without a verdict (cancelled): free the half-open trial slot."""
         self._trial = False

@@ -1,8 +1,9 @@
 """What every remote backend shares: the status poll, the served view, and the breaker around calls.
 
 A subclass says how to connect, how to learn one model's routes from the server (``_routes``) and how
-to run one call (``_call``); this class polls every ``status_poll_s`` (or at once after the server
-said a route's version is gone), keeps ``served()`` as one mapping that changes identity only when its
+to run one call (``_call``); this class polls every ``status_poll_s`` (every ``recovery_poll_s``
+while the server is away or the circuit open, and at once after the server said a route's version is
+gone), keeps ``served()`` as one mapping that changes identity only when its
 content changes, and turns call outcomes into breaker verdicts: unreachable / timeout / 5xx
 (``BackendDown``) count as failures; any answer of the server (even 4xx or 429) counts as a success.
 """
@@ -193,6 +194,8 @@ class RemoteBackend(ABC):
                     "%s backend %s unreachable: %s", self.kind, self.url, "; ".join(problems.values())
                 )
         self._reachable, self._problems = reachable, problems
+        if reachable and specs:
+            self.breaker.allow_trial()
         self._publish(served)
 
     def _publish(self, served: Mapping[str, BackendModel]) -> None:
@@ -207,12 +210,27 @@ class RemoteBackend(ABC):
             routes = MappingProxyType({**model.routes, route: version})
             self._publish({**self._served, name: BackendModel(model.spec, routes)})
 
+    def _next_poll_s(self) -> float:
+        """``status_poll_s``, or ``recovery_poll_s`` while the server is away or the circuit open."""
+        healthy = self._reachable and self.breaker.state is BreakerState.CLOSED
+        if healthy:
+            return self.settings.status_poll_s
+        return min(self.settings.recovery_poll_s, self.settings.status_poll_s)
+
     async def _poll_loop(self) -> None:
+        """Wake every ``recovery_poll_s`` (or on ``_wake``) and poll when ``_next_poll_s`` is due, so
+        a server that goes away mid-wait is watched closely from then on."""
+        loop = asyncio.get_running_loop()
+        step = min(self.settings.recovery_poll_s, self.settings.status_poll_s)
+        last = loop.time()
         while True:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.status_poll_s):
+                async with asyncio.timeout(step):
                     await self._wake.wait()
+            if not self._wake.is_set() and loop.time() - last < self._next_poll_s():
+                continue
             self._wake.clear()
+            last = loop.time()
             try:
                 await self.poll()
             except Exception:  # never let the poller die; the next round tries again

@@ -20,6 +20,10 @@ class RemoteBackendSettings(BaseModel):
     """Longest wait for one call (predict or one status request)."""
     status_poll_s: PositiveFloat = 5.0
     """How often served models, versions and labels are refreshed."""
+    recovery_poll_s: PositiveFloat = 0.5
+    """While the server is unreachable or the circuit is open, status is asked this often instead
+    (never more slowly than ``status_poll_s``); a status answer lets one trial call through at once,
+    so a recovered server is used again within about this long, not after ``breaker_reset_s``."""
     max_connections: PositiveInt = 64
     """HTTP connections kept to the server (all kept alive between calls)."""
     breaker_failures: PositiveInt = 5

@@ -82,6 +82,11 @@ class ModelRegistry(Protocol):
 
     def get_alias(self, name: str, alias: str) -> VersionInfo: ...
 
+    def change_token(self) -> str | None:
+        """A cheap value that changes whenever an alias or a version changes (``None``: this store
+        has none; follow it by polling). Raises ``RegistryError`` when the store cannot be read."""
+        ...
+
     def delete_alias(self, name: str, alias: str) -> None: ...
 
     def resolve(self, name: str, ref: str | int) -> VersionInfo:

@@ -24,6 +24,7 @@ from fortress.registry.base import (
     sha256_hex,
 )
 from fortress.registry.blobs import BlobCache
+from fortress.registry.change_token import ChangeToken
 from fortress.registry.settings import RegistrySettings
 
 _META_DIR = "fortress"
@@ -53,6 +54,7 @@ class MlflowRegistry:
         except Exception as exc:  # MLflow raises many types for a bad store
             raise RegistryError(f"cannot open the MLflow registry at {self._uri}: {exc}") from exc
         self._blobs = BlobCache(home / "cache" / "blobs")
+        self._token = ChangeToken(self._uri) if ChangeToken.supports(self._uri) else None
 
     def registered_name(self, name: str) -> str:
         return f"{self._settings.model_prefix}{name}"
@@ -148,6 +150,15 @@ class MlflowRegistry:
             lambda: self._client.set_registered_model_alias(self.registered_name(name), alias, str(version)),
             f"{name} version {version}",
         )
+
+    def change_token(self) -> str | None:
+        """See ``ModelRegistry.change_token``: read from the SQL store (``registry/change_token.py``)."""
+        if self._token is None:
+            return None
+        try:
+            return self._token.read()
+        except Exception as exc:  # SQLAlchemy and DBAPI errors of every driver
+            raise RegistryError(f"cannot read the registry's change token: {exc}") from exc
 
     def get_alias(self, name: str, alias: str) -> VersionInfo:
         mv = self._call(

@@ -82,6 +82,8 @@ class ModelRuntime:
         self._dispatcher = dispatch(self._executor, settings, metrics)
         self._table: dict[str, ModelEntry] = {}
         self._poller: asyncio.Task[None] | None = None
+        self._token: str | None = None
+        """The registry's change token at the last refresh (``None``: not followed by token)."""
         self._draining: set[asyncio.Task[None]] = set()
         self.status = RuntimeStatus()
 
@@ -140,7 +142,7 @@ class ModelRuntime:
     async def _poll_loop(self) -> None:
         delay = self.settings.poll_interval_s
         while True:
-            await asyncio.sleep(delay)
+            await self._sleep_until_change(delay)
             try:
                 await self.refresh()
                 delay = self.settings.poll_interval_s
@@ -150,9 +152,37 @@ class ModelRuntime:
                     "registry poll failed (%s); serving loaded versions, retry in %.0f s", exc, delay
                 )
 
+    async def _sleep_until_change(self, delay: float) -> None:
+        """Wait ``delay`` s, or less: every ``watch_interval_s`` the registry's change token is read
+        (one small query, ``registry/change_token.py``) and a change ends the wait at once. A store
+        without a token, or one that cannot be read now, just waits (the poll says why)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        while (left := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(self.settings.watch_interval_s, left))
+            if self._token is None:
+                continue
+            try:
+                token = await loop.run_in_executor(self._io, self.registry.change_token)
+            except Exception as exc:  # the poll at the deadline reports it
+                logger.debug("registry change token unreadable: %s", exc)
+                continue
+            if token != self._token:
+                logger.info("registry changed: refreshing now")
+                return
+
+    def _read_token(self) -> str | None:
+        try:
+            return self.registry.change_token()
+        except Exception as exc:  # no token this round: the next poll tries again
+            logger.debug("registry change token unreadable: %s", exc)
+            return None
+
     async def refresh(self) -> None:
         loop = asyncio.get_running_loop()
         try:
+            # read before the versions: a change made while they are read triggers one more refresh
+            self._token = await loop.run_in_executor(self._io, self._read_token)
             wanted = await loop.run_in_executor(self._io, self._wanted_versions)
         except Exception as exc:
             self.status.registry_ok, self.status.last_error = False, str(exc)

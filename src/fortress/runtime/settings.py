@@ -27,7 +27,11 @@ class RuntimeSettings(BaseModel):
     latest: PositiveInt = 1
     versions: dict[str, list[int]] = Field(default_factory=dict)
     poll_interval_s: PositiveFloat = 30.0
-    """How often the registry is asked for new versions."""
+    """How often the registry is asked for new versions (a full poll)."""
+    watch_interval_s: PositiveFloat = 0.5
+    """Between polls, how often the registry's change token is read (one small query on a SQL
+    store): an alias move or a new version is acted on within about this long (plus loading a
+    version not loaded yet)."""
     max_backoff_s: PositiveFloat = 300.0
     """Longest wait between retries while the registry is unreachable."""
     request_timeout_s: PositiveFloat = 5.0

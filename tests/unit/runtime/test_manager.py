@@ -92,6 +92,28 @@ def test_loads_aliases_and_resolves_versions_and_labels(registry: MlflowRegistry
     asyncio.run(main())
 
 
+def test_an_alias_move_is_served_without_waiting_for_the_poll(registry: MlflowRegistry) -> None:
+    """The full poll is an hour away; the change token (read every 0.05 s here, 0.5 s by default)
+    sees the move and the runtime swaps. Expected within ~0.1 s; the 10 s limit is a safety limit."""
+
+    async def main() -> None:
+        settings = RuntimeSettings(poll_interval_s=3600, watch_interval_s=0.05)
+        runtime = ModelRuntime(registry, settings)
+        await runtime.start()
+        try:
+            assert runtime.resolve("tiny_detector").model.version == 1
+            for version in (2, 1):  # a promotion, then its rollback
+                registry.set_alias("tiny_detector", CHAMPION, version)
+                async with asyncio.timeout(10):
+                    while runtime.resolve("tiny_detector").model.version != version:
+                        await asyncio.sleep(0.01)
+            assert runtime.status.registry_ok
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(main())
+
+
 CLIENTS, PER_PHASE = 16, 150
 
 

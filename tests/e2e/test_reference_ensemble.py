@@ -25,6 +25,7 @@ from fortress.catalog import get_spec, model_names
 from fortress.catalog.encode import encode_records
 from support.cli import fortress, one_error_line
 from support.serve_process import serve
+from support.shapes import json_shape
 from support.up_process import fortress_up
 
 UP_LIMIT = 1500
@@ -55,7 +56,12 @@ def first_up(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path) ->
         again = json.loads(
             subprocess.run(readme, capture_output=True, text=True, timeout=60, check=True).stdout
         )
+        # The README's curl gets the whole answer the printed one got: same keys, lengths and types
+        # everywhere, and the same predictions (the cached flag and latencies may differ).
+        assert json_shape(again) == json_shape(answer)
         assert again["investigation_id"] == answer["investigation_id"]
+        assert again["predictions"] == answer["predictions"]
+        assert again["ensemble"] == answer["ensemble"]
         assert up.stop() == 0, up.output()[-3000:]
         output = up.output()
     assert "Traceback" not in output, output[-3000:]

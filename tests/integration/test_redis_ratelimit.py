@@ -160,6 +160,8 @@ def test_fails_open_while_redis_is_down_and_resumes_after(
             assert (limiter.allowed_while_down, limiter.outages) == (50, 1)
 
             server.start()  # same port, empty script cache
+            # A safety limit, not a benchmark: on the fake clock it resumes after one retry interval
+            # (a few real milliseconds of Redis calls); 10 s is >100x that.
             deadline = time.monotonic() + 10
             while await allowed(limiter, "alice"):  # fresh server, fresh bucket of 3, then limited
                 assert time.monotonic() < deadline, "rate limiting did not resume"

@@ -62,6 +62,9 @@ class BrokenBackend:
         self.delay_s = delay_s
         self.hung_out = 0
         """Calls that waited their whole ``delay_s`` (none, while the gateway's own timeout is shorter)."""
+        self.in_flight = 0
+        self.most_in_flight = 0
+        """The most calls that were waiting on this backend at the same time."""
         self._served = MappingProxyType(
             {name: BackendModel(spec, {DEFAULT_ROUTE: 1}) for name, spec in specs.items()}
         )
@@ -80,7 +83,12 @@ class BrokenBackend:
 
     async def _call(self, name: str) -> ModelAnswer:
         if self.delay_s:  # a server that hangs
-            await asyncio.sleep(self.delay_s)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delay_s)
+            finally:
+                self.in_flight -= 1
             self.hung_out += 1
         raise Unavailable(f"connection refused calling {name}")
 

@@ -9,7 +9,9 @@ import typer
 
 from fortress.cli.common import load_settings, open_registry
 
-app = typer.Typer(help="Generate documentation from the registry.", no_args_is_help=True)
+app = typer.Typer(
+    help="Generate documentation from the registry and the settings models.", no_args_is_help=True
+)
 
 
 @app.command("models")
@@ -27,3 +29,25 @@ def models_doc_command(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {out} ({len(overview)} models)")
+
+
+@app.command("config")
+def config_doc_command(
+    out: Annotated[
+        Path, typer.Option("--out", help="The Markdown file whose settings table is rewritten.")
+    ] = Path("docs/CONFIGURATION.md"),
+) -> None:
+    """Rewrite the settings table of docs/CONFIGURATION.md from the settings models."""
+    from fortress.docs.config_md import render_table, replace_table, settings_rows
+    from fortress.errors import InvalidInput, NotFound
+    from fortress.settings import Settings
+
+    if not out.is_file():
+        raise NotFound(f"{out} does not exist")
+    rows = settings_rows(Settings)
+    try:
+        text = replace_table(out.read_text(encoding="utf-8"), render_table(rows))
+    except ValueError as exc:
+        raise InvalidInput(f"{out}: {exc}") from exc
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out} ({len(rows)} settings)")

@@ -17,6 +17,7 @@ class RegistrySettings(BaseModel):
     s3_endpoint_url: str | None = None
     """S3-compatible endpoint (MinIO, moto, ...); passed to MLflow as ``MLFLOW_S3_ENDPOINT_URL``."""
     experiment: str = "fortress-reference-ensemble"
+    """MLflow experiment that training runs are logged to."""
     model_prefix: str = ""
     """Prefix for registered model names, so several ensembles can share one MLflow server."""
 

@@ -22,11 +22,14 @@ def default_thresholds_locations() -> list[Path]:
 
 class TrainingSettings(BaseModel):
     seed: int = 7
+    """Seed for splits, the simulator and the trainers."""
     thresholds_file: Path | None = None
     """Quality gates. Unset: ``configs/performance_thresholds.yaml`` in the working directory, else in
     the repository Fortress runs from (see ``thresholds_path``)."""
     parity_tolerance: float = 1e-4
+    """Largest ONNX-vs-trained probability difference an export may show."""
     threads: PositiveInt = 2
+    """Training threads."""
 
     def thresholds_path(self, locations: Sequence[Path] | None = None) -> Path:
         """``thresholds_file``, else the first of ``locations`` (default: ``default_thresholds_locations``)

@@ -1,0 +1,148 @@
+"""Every fenced shell block of README.md and docs/*.md is run by a test or marked illustrative.
+
+CLAIMS maps each command of a block (``support.doc_blocks.command_key``: the command path and the
+options it uses) to the test that runs it; a block marked ``<!-- illustrative: <reason> -->`` on the
+line before its fence is exempt. NOT_YET_RUN lists, honestly, README commands no test runs yet (issue
+21 point 4): a new unclaimed command fails this test, and a gap that gets a test must leave the list."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from support.doc_blocks import REPO, ShellBlock, all_shell_blocks, command_key, shell_blocks
+
+CLAIMS: dict[str, str] = {
+    "make run": (
+        "tests/e2e/test_reference_ensemble.py::"
+        "test_up_trains_all_twelve_then_serves_them_through_the_printed_curl"
+    ),
+    "make test": ".ci/run",
+    "curl /api/v1/inference": (
+        "tests/e2e/test_reference_ensemble.py::"
+        "test_up_trains_all_twelve_then_serves_them_through_the_printed_curl"
+    ),
+    "fortress --help": ("tests/unit/cli/test_cli_basics.py::test_every_command_has_help"),
+    "fortress train --datasets-dir": (
+        "tests/e2e/test_reference_ensemble.py::test_retraining_registers_staging_then_alias_and_fetch"
+    ),
+    "fortress train --models": (
+        "tests/e2e/test_reference_ensemble.py::test_retraining_registers_staging_then_alias_and_fetch"
+    ),
+    "fortress models list": ("tests/e2e/test_docs_examples.py::test_models_list_on_a_non_empty_registry"),
+    "fortress models list --json": (
+        "tests/e2e/test_reference_ensemble.py::"
+        "test_all_twelve_registered_as_champions_on_real_or_simulated_data"
+    ),
+    "fortress models alias": (
+        "tests/e2e/test_reference_ensemble.py::test_retraining_registers_staging_then_alias_and_fetch"
+    ),
+    "fortress models fetch --ref --to": (
+        "tests/e2e/test_reference_ensemble.py::test_retraining_registers_staging_then_alias_and_fetch"
+    ),
+    "fortress datasets list --datasets-dir": (
+        "tests/unit/cli/test_cli_basics.py::test_corrupt_dataset_file_is_named"
+    ),
+    "fortress datasets fetch --to": (
+        "tests/unit/cli/test_datasets_fetch_cli.py::test_fetch_from_mirror_verifies_checksums"
+    ),
+    "fortress docs models": (
+        "tests/e2e/test_reference_ensemble.py::test_docs_models_is_generated_from_the_registry"
+    ),
+    "fortress serve --models": (
+        "tests/e2e/test_serve_process.py::test_serves_predictions_and_drains_in_flight_requests_on_sigterm"
+    ),
+    "fortress serve --grpc-port --rest-port --workers": (
+        "tests/e2e/test_serve_process.py::test_two_workers_share_the_ports_and_stop_cleanly"
+    ),
+    "fortress up": (
+        "tests/e2e/test_reference_ensemble.py::"
+        "test_up_trains_all_twelve_then_serves_them_through_the_printed_curl"
+    ),
+    "fortress up --no-train --port --workers": (
+        "tests/e2e/test_gateway_process.py::test_two_gateway_workers_share_the_port_and_the_api_key"
+    ),
+    "fortress keys create --name": (
+        "tests/unit/cli/test_keys.py::test_create_prints_the_key_once_with_how_to_use_it"
+    ),
+    "fortress keys create --name --scope": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
+    "fortress keys list": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
+    "fortress keys revoke": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
+    "fortress features apply": (
+        "tests/unit/cli/test_features_cli.py::test_simulate_apply_ingest_materialize_get"
+    ),
+    "fortress features simulate --days --users": (
+        "tests/e2e/test_docs_examples.py::test_features_simulate_and_ingest_events_parquet"
+    ),
+    "fortress features ingest --push-online": (
+        "tests/e2e/test_docs_examples.py::test_features_simulate_and_ingest_events_parquet"
+    ),
+    "fortress features materialize --incremental": (
+        "tests/unit/cli/test_features_cli.py::test_simulate_apply_ingest_materialize_get"
+    ),
+    "fortress features get --entity": (
+        "tests/unit/cli/test_features_cli.py::test_simulate_apply_ingest_materialize_get"
+    ),
+    "fortress drift compare --current --model": (
+        "tests/unit/cli/test_drift_cli.py::test_table_names_the_drifted_feature"
+    ),
+    "fortress drift compare --current --html --model": (
+        "tests/unit/cli/test_drift_cli.py::test_json_and_html_report"
+    ),
+    "fortress drift compare --current --json --model": (
+        "tests/unit/cli/test_drift_cli.py::test_json_and_html_report"
+    ),
+    "curl /v1/models/dga_detector": ("tests/e2e/test_serve_process.py::test_readme_curl_examples_work"),
+    "curl /v1/models/dga_detector:predict": (
+        "tests/e2e/test_serve_process.py::test_readme_curl_examples_work"
+    ),
+    "curl /v2/models/dga_detector": ("tests/e2e/test_serve_process.py::test_readme_curl_examples_work"),
+    "export FORTRESS_GATEWAY__BACKENDS": (
+        "tests/e2e/test_gateway_process.py::test_remote_backends_answer_like_the_local_runtime"
+    ),
+    "export FORTRESS_GATEWAY__MODEL_BACKENDS": (
+        "tests/e2e/test_gateway_process.py::test_remote_backends_answer_like_the_local_runtime"
+    ),
+}
+
+NOT_YET_RUN: frozenset[str] = frozenset()
+"""None left: every README command has a test above (the README's default ports are rewritten to
+free ones by the tests that start servers)."""
+
+
+def test_blocks_are_found_in_readme_and_docs() -> None:
+    readme = shell_blocks(REPO / "README.md")
+    assert [b.line for b in readme][:2] == [10, 20]
+    assert any("fortress features ingest events.parquet" in c for b in readme for c in b.commands())
+    where = {b.where.split(":")[0] for b in all_shell_blocks()}
+    assert {"README.md", "docs/BACKENDS.md", "docs/CACHE.md", "docs/SECURITY.md"} <= where
+
+
+@pytest.mark.parametrize("block", all_shell_blocks(), ids=lambda b: b.where)
+def test_each_shell_block_is_run_by_a_test_or_marked_illustrative(block: ShellBlock) -> None:
+    if block.illustrative is not None:
+        assert len(block.illustrative) >= 10, f"{block.where}: give the reason it is illustrative"
+        return
+    unclaimed = [c for c in block.commands() if command_key(c) not in CLAIMS | dict.fromkeys(NOT_YET_RUN)]
+    assert not unclaimed, (
+        f"{block.where}: no test runs {[command_key(c) for c in unclaimed]}: add it to CLAIMS in "
+        "tests/unit/test_doc_blocks.py with the test that runs it, or mark the block "
+        "<!-- illustrative: <reason> -->"
+    )
+
+
+@pytest.mark.parametrize("key", sorted(CLAIMS))
+def test_each_claim_names_a_test_that_exists(key: str) -> None:
+    target = CLAIMS[key]
+    path, _, name = target.partition("::")
+    text = (REPO / path).read_text(encoding="utf-8")
+    if not name:  # a script CI runs, holding the command itself
+        assert key in text, f"{path} does not run {key!r}"
+        return
+    assert re.search(rf"^(async )?def {re.escape(name)}\(", text, re.M), f"{target} does not exist"
+
+
+def test_claims_are_all_used() -> None:
+    used = {command_key(c) for b in all_shell_blocks() if b.illustrative is None for c in b.commands()}
+    assert set(CLAIMS) <= used, set(CLAIMS) - used

@@ -1,7 +1,8 @@
-"""``fortress serve`` as a real process on free ports, ready when ``/health/ready`` says so."""
+"""``fortress serve`` as a real process on free ports (or its defaults), ready when ``/health/ready`` does."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,6 +14,18 @@ import httpx
 
 from .cli import FORTRESS, command_env
 from .processes import free_port, running
+
+DEFAULT_REST_PORT, DEFAULT_GRPC_PORT = 8501, 8500
+"""``fortress serve``'s defaults (ServerSettings), which the README's commands use."""
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +40,21 @@ class Server:
 
 
 @contextmanager
-def serve(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    rest, grpc = free_port(), free_port()
+def serve(
+    home: Path, *args: str, env: dict[str, str] | None = None, default_ports: bool = False
+) -> Iterator[Server]:
+    """``default_ports``: no port options, as the README runs it (REST 8501, gRPC 8500); they must be
+    free, or the test fails saying which is taken."""
+    if default_ports:
+        rest, grpc = DEFAULT_REST_PORT, DEFAULT_GRPC_PORT
+        for port in (rest, grpc):
+            assert port_is_free(port), f"port {port} is taken: the README's default ports are needed here"
+        ports: list[str] = []
+    else:
+        rest, grpc = free_port(), free_port()
+        ports = ["--rest-port", str(rest), "--grpc-port", str(grpc)]
     env = command_env(home, env)
-    cmd = [FORTRESS, "serve", "--rest-port", str(rest), "--grpc-port", str(grpc), *args]
+    cmd = [FORTRESS, "serve", *ports, *args]
     url = f"http://127.0.0.1:{rest}"
     log = home / f"serve-{rest}.log"
     with running(cmd, f"{url}/health/live", timeout=90, env=env, cwd=home, log=log) as proc:

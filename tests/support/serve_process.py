@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,19 +12,10 @@ from pathlib import Path
 import httpx
 
 from .cli import FORTRESS, command_env
-from .processes import free_port, running
+from .processes import free_port, port_is_free, running
 
 DEFAULT_REST_PORT, DEFAULT_GRPC_PORT = 8501, 8500
 """``fortress serve``'s defaults (ServerSettings), which the README's commands use."""
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,7 +148,9 @@ def test_two_workers_share_the_ports_and_stop_cleanly(trained_home: Path) -> Non
 
 def test_unknown_variables_are_reported_once_not_by_every_worker(trained_home: Path) -> None:
     typos = {"FORTRESS_REGISTRY__EXPERIMENTT": "x", "FORTRESS_SERVER__MAX_BODY_BYTE": "1"}
-    with serve(trained_home, "--workers", "2", env=typos) as server:
+    # as the README's `fortress serve --workers 2 --rest-port 9501 --grpc-port 0` (a free REST port)
+    with serve(trained_home, "--workers", "2", env=typos, grpc=False) as server:
+        assert ", gRPC off, " in server.output()
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=60) == 0, server.output()
     lines = server.output().splitlines()

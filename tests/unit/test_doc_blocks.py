@@ -54,11 +54,11 @@ CLAIMS: dict[str, str] = {
         "tests/e2e/test_serve_process.py::test_readme_serve_and_curl_examples_work_on_the_default_ports"
     ),
     "fortress serve --grpc-port --rest-port --workers": (
-        "tests/e2e/test_serve_process.py::test_two_workers_share_the_ports_and_stop_cleanly"
+        "tests/e2e/test_serve_process.py::test_unknown_variables_are_reported_once_not_by_every_worker"
     ),
     "fortress up": (
-        "tests/e2e/test_reference_ensemble.py::"
-        "test_up_trains_all_twelve_then_serves_them_through_the_printed_curl"
+        "tests/e2e/test_make_run_simulator.py::"
+        "test_up_on_a_fresh_home_trains_on_the_simulator_then_a_second_start_reuses_it"
     ),
     "fortress up --no-train --port --workers": (
         "tests/e2e/test_gateway_process.py::test_two_gateway_workers_share_the_port_and_the_api_key"

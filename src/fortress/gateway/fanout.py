@@ -129,11 +129,10 @@ class FanOut:
         metrics.latency.observe(seconds)
         metrics.success.inc()
         metrics.availability.set(1)
-        prediction, risk, confidence = self._summarizer.prediction(
-            call.routed.model.spec, answer, DEFAULT_ROUTE, fallback_for
-        )
+        spec = call.routed.model.spec
+        prediction, risk, confidence = self._summarizer.prediction(spec, answer, DEFAULT_ROUTE, fallback_for)
         metrics.confidence.observe(confidence)
-        metrics.predicted(prediction["label"]).inc()
+        metrics.predicted(prediction["label"], len(spec.labels)).inc()
         drift = self.drift
         if drift is not None:  # the one place served rows reach drift counting: after encoding, answered
             drift.observe(call.name, answer.version, call.feeds, answer.probabilities)

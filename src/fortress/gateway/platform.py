@@ -67,9 +67,9 @@ class GatewayPlatform:
         if self.metrics_export is None:
             self.metrics_export = LocalExport(self.metrics_registry)
 
-    def render_metrics(self) -> bytes:
+    async def render_metrics(self) -> bytes:
         assert self.metrics_export is not None
-        return self.metrics_export.render()
+        return await self.metrics_export.render()
 
     async def start(self) -> None:
         assert self.metrics_export is not None

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 class MetricsExport(Protocol):
-    def render(self) -> bytes:
+    async def render(self) -> bytes:
         """The Prometheus text of the whole server."""
 
     def start(self) -> None:
@@ -37,8 +37,8 @@ class LocalExport:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    async def render(self) -> bytes:
+        return generate_latest(self.registry)  # in the loop: the metrics are updated from it
 
     def start(self) -> None:
         return None
@@ -60,9 +60,12 @@ class WorkerExport:
         except Exception:  # monitoring must never take a server down
             logger.exception("cannot write this worker's metrics to %s", self.files.directory)
 
-    def render(self) -> bytes:
+    async def render(self) -> bytes:
+        """This worker's flush in the loop, then the merge (files only) in a thread: reading every
+        worker's files takes tens of milliseconds (``bench.metrics_flush``), which requests would
+        otherwise wait out."""
         self.flush()
-        return generate_latest(self._merged)
+        return await asyncio.to_thread(generate_latest, self._merged)
 
     def start(self) -> None:
         if self._task is None:

@@ -28,6 +28,10 @@ REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 
 SERVED = ("model", "version", "route")
+MAX_PREDICTION_LABELS = 10
+"""A model with more labels (``writing_style``: one per known author, real addresses in the real data)
+counts its answers under ``label="other"``: bounded series, no addresses in metrics."""
+OTHER_LABEL = "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +50,12 @@ class ServedMetrics:
     """``ml_predictions_total``."""
     predictions: dict[str, CounterChild]
 
-    def predicted(self, label: str) -> CounterChild:
-        """The counter of answers whose label is ``label``."""
+    def predicted(self, label: str, labels_in_spec: int) -> CounterChild:
+        """The counter of answers whose label is ``label``, of a model with ``labels_in_spec`` labels."""
         child = self.predictions.get(label)
         if child is None:
-            child = self.predictions[label] = self.family.labels(*self.labels, label)
+            name = label if labels_in_spec <= MAX_PREDICTION_LABELS else OTHER_LABEL
+            child = self.predictions[label] = self.family.labels(*self.labels, name)
         return child
 
 

@@ -43,6 +43,16 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.mmap_dict import mmap_key
 from prometheus_client.registry import Collector
 
+from fortress.monitoring.fast_metrics import (
+    CounterChild,
+    FastCollector,
+    FastCounter,
+    FastFamily,
+    FastHistogram,
+    GaugeChild,
+    _le,
+)
+
 _MmapedDict: Any = mmap_dict.MmapedDict  # untyped in prometheus_client
 _merge: Callable[..., Iterable[Metric]] = multiprocess.MultiProcessCollector.merge
 
@@ -124,6 +134,8 @@ class WorkerFiles:
         self.pid = os.getpid() if pid is None else pid
         self._files: dict[str, _File] = {}
         self._keys: dict[Ident, str] = {}
+        self._fast_keys: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {}
+        self._last: dict[str, tuple[Metric, _File, list[str]]] = {}
         directory.mkdir(parents=True, exist_ok=True)
         _set_aside(directory, self.pid)
 
@@ -143,31 +155,89 @@ class WorkerFiles:
 
     def flush(self) -> None:
         now = time.time()
-        for metric in self.registry.collect():
-            summed = _SUMMED.get(metric.type)
-            if summed is None:
-                file = self._file(f"gauge_{GAUGE_MODES.get(metric.name, DEFAULT_GAUGE_MODE)}")
+        for collector in _collectors(self.registry):
+            if isinstance(collector, FastCollector):  # read the children directly: no families built
+                for family in collector.families:
+                    self._write_fast(family, now)
             else:
-                file = self._file(summed)
-            below: dict[tuple[tuple[str, str], ...], float] = {}
-            for sample in metric.samples:
-                name, labels, value = sample.name, sample.labels, sample.value
-                if summed and (name.endswith(_SKIPPED_SUFFIXES) or "quantile" in labels):
-                    continue
-                if summed == "histogram":
-                    if name.endswith("_count"):
-                        continue  # the reader makes it from the buckets
-                    if name.endswith("_bucket"):  # cumulative -> this bucket's own count
-                        rest = tuple((k, v) for k, v in labels.items() if k != "le")
-                        value, below[rest] = value - below.get(rest, 0.0), value
-                file.write(self._key(metric, name, labels), float(value), now)
+                for metric in collector.collect():
+                    self._write_metric(metric, now)
         for stem, file in self._files.items():
             file.end_flush(prunes=stem.startswith("gauge_"))
+
+    def _write_metric(self, metric: Metric, now: float) -> None:
+        last = self._last.get(metric.name)
+        if last is not None and last[0] is metric:  # a collector's cached family (drift between ticks)
+            last[1].seen.update(last[2])
+            return
+        summed = _SUMMED.get(metric.type)
+        mode = GAUGE_MODES.get(metric.name, DEFAULT_GAUGE_MODE)
+        file = self._file(f"gauge_{mode}" if summed is None else summed)
+        keys: list[str] = []
+        below: dict[tuple[tuple[str, str], ...], float] = {}
+        for sample in metric.samples:
+            name, labels, value = sample.name, sample.labels, sample.value
+            if summed and (name.endswith(_SKIPPED_SUFFIXES) or "quantile" in labels):
+                continue
+            if summed == "histogram":
+                if name.endswith("_count"):
+                    continue  # the reader makes it from the buckets
+                if name.endswith("_bucket"):  # cumulative -> this bucket's own count
+                    rest = tuple((k, v) for k, v in labels.items() if k != "le")
+                    value, below[rest] = value - below.get(rest, 0.0), value
+            key = self._key(metric, name, labels)
+            file.write(key, float(value), now)
+            keys.append(key)
+        self._last[metric.name] = (metric, file, keys)
+
+    def _write_fast(self, family: FastFamily, now: float) -> None:
+        keys = self._fast_keys.setdefault(family.name, {})
+        if isinstance(family, FastHistogram):
+            file = self._file("histogram")
+            for values, hist in list(family.children.items()):
+                found = keys.get(values)
+                if found is None:
+                    found = keys[values] = _histogram_keys(family, values)
+                for key, count in zip(found[:-1], hist.counts, strict=True):
+                    file.write(key, float(count), now)
+                file.write(found[-1], hist.sum, now)
+            return
+        if isinstance(family, FastCounter):
+            file = self._file("counter")
+            base = family.name.removesuffix("_total")
+            sample = base + "_total"
+        else:
+            file = self._file(f"gauge_{GAUGE_MODES.get(family.name, DEFAULT_GAUGE_MODE)}")
+            base = sample = family.name
+        names = list(family.labelnames)
+        children: dict[tuple[str, ...], CounterChild | GaugeChild] = family.children  # type: ignore[assignment]
+        for values, child in list(children.items()):
+            found = keys.get(values)
+            if found is None:
+                found = keys[values] = (mmap_key(base, sample, names, list(values), family.documentation),)
+            file.write(found[0], child.value, now)
 
     def close(self) -> None:
         for file in self._files.values():
             file.close()
         self._files.clear()
+
+
+def _collectors(registry: CollectorRegistry) -> list[Collector]:
+    """The registry's collectors (``prometheus_client`` keeps them in a private mapping; without it,
+    the registry as one collector)."""
+    mapping = getattr(registry, "_collector_to_names", None)
+    return list(mapping) if isinstance(mapping, dict) else [registry]
+
+
+def _histogram_keys(family: FastHistogram, values: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys of each bucket (+Inf last), then of the sum."""
+    names, doc = [*family.labelnames, "le"], family.documentation
+    buckets = [
+        mmap_key(family.name, family.name + "_bucket", names, [*values, le], doc)
+        for le in (*map(_le, family.bounds), "+Inf")
+    ]
+    return (*buckets, mmap_key(family.name, family.name + "_sum", names[:-1], list(values), doc))
 
 
 def _set_aside(directory: Path, pid: int) -> None:
@@ -215,7 +285,11 @@ class MergedCollector(Collector):
         self.directory = directory
 
     def collect(self) -> Iterator[Metric]:
-        return iter(sorted(merged(self.directory), key=lambda m: m.name))
+        try:
+            found = merged(self.directory)
+        except FileNotFoundError:  # a file renamed between listing and reading (a worker starting)
+            found = merged(self.directory)
+        return iter(sorted(found, key=lambda m: m.name))
 
 
 def merged_registry(directory: Path) -> CollectorRegistry:

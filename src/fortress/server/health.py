@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from fortress.runtime.manager import ModelRuntime
 
 
-def ops_routes(runtime: ModelRuntime, render_metrics: Callable[[], bytes]) -> list[BaseRoute]:
+def ops_routes(runtime: ModelRuntime, render_metrics: Callable[[], Awaitable[bytes]]) -> list[BaseRoute]:
     """``render_metrics``: the Prometheus text (``monitoring.export``)."""
 
     async def live(request: Request) -> Response:
@@ -31,7 +31,7 @@ def ops_routes(runtime: ModelRuntime, render_metrics: Callable[[], bytes]) -> li
         return JSONResponse(body, status_code=200 if runtime.ready else 503)
 
     async def metrics(request: Request) -> Response:
-        return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await render_metrics(), media_type=CONTENT_TYPE_LATEST)
 
     return [
         Route("/health/live", live, methods=["GET"]),

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 from fortress.monitoring.fast_metrics import FastCollector, FastCounter, FastGauge, FastHistogram
 from fortress.monitoring.worker_files import GAUGE_MODES, WorkerFiles, alive, merged_registry
@@ -159,3 +161,29 @@ def test_a_gauge_series_a_worker_stops_exporting_leaves_the_scrape(tmp_path: Pat
     files.flush()
     kept = ("ml_feature_drift_score", (("feature", "x"), ("model", "m")))
     assert samples(merged_registry(tmp_path)) == {kept: 0.25}
+
+
+class Cached(Collector):
+    """A collector that returns the same family until it changes (as the drift collector between ticks)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.family = GaugeMetricFamily("ml_prediction_drift_score", "drift", labels=("model",))
+        self.family.add_metric(("m",), 0.2)
+        registry.register(self)
+
+    def collect(self) -> Iterator[Metric]:
+        return iter((self.family,))
+
+
+def test_a_family_a_collector_returns_again_is_kept_without_being_rewritten(tmp_path: Path) -> None:
+    registry = CollectorRegistry()
+    cached = Cached(registry)
+    files = WorkerFiles(registry, tmp_path)
+    key = ("ml_prediction_drift_score", (("model", "m"),))
+    for _ in range(3):
+        files.flush()
+        assert samples(merged_registry(tmp_path)) == {key: 0.2}
+    cached.family = GaugeMetricFamily("ml_prediction_drift_score", "drift", labels=("model",))
+    cached.family.add_metric(("m",), 0.5)
+    files.flush()
+    assert samples(merged_registry(tmp_path)) == {key: 0.5}

@@ -109,7 +109,7 @@ class Endpoints:
         await self.platform.admit_ops(
             request.headers, self.platform.settings.auth.open_metrics, _client(request)
         )
-        return Response(self.platform.render_metrics(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await self.platform.render_metrics(), media_type=CONTENT_TYPE_LATEST)
 
 
 def _client(request: Request) -> str | None:

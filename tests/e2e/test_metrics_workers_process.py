@@ -26,6 +26,8 @@ from support.up_process import Up, fortress_up
 K = 200
 FLUSH_S = 0.5
 OPEN = {"FORTRESS_GATEWAY__AUTH__ENABLED": "false", "FORTRESS_MONITORING__FLUSH_INTERVAL_S": str(FLUSH_S)}
+SETTLE_S = FLUSH_S + 0.2
+"""After the traffic: one flush interval, and 0.2 s for the workers' event loops to get to it."""
 INFERENCE = "/api/v1/inference"
 BODY = {"investigation_id": "inv-metrics", "features": {"tiny": TINY}, "cache_enabled": False}
 
@@ -104,7 +106,7 @@ def test_two_workers_count_every_request_on_every_scrape(home: Path) -> None:
     with fortress_up(home, "--no-train", "--workers", "2", env=env) as up:
         metrics_dir = metrics_dir_of(home, up, 2)
         send(up.url, K)
-        time.sleep(FLUSH_S * 1.5)  # one flush interval (and a margin): each worker wrote its count
+        time.sleep(SETTLE_S)  # each worker wrote its count
         scrapes_read(up.url, K)
         counts = per_worker(metrics_dir)
         assert len(counts) == 2, counts
@@ -120,7 +122,7 @@ def test_a_killed_and_restarted_worker_never_makes_a_counter_go_backwards(home: 
     with fortress_up(home, "--no-train", "--workers", "2", env=env) as up:
         metrics_dir = metrics_dir_of(home, up, 2)
         send(up.url, K)
-        time.sleep(FLUSH_S * 1.5)
+        time.sleep(SETTLE_S)
         counts = per_worker(metrics_dir)
         victim = int(next(iter(counts)).removeprefix("counter_").removesuffix(".db"))
         os.kill(victim, signal.SIGKILL)  # uvicorn's supervisor starts another worker
@@ -130,7 +132,7 @@ def test_a_killed_and_restarted_worker_never_makes_a_counter_go_backwards(home: 
             assert time.monotonic() < deadline, up.output()
             time.sleep(0.1)
         send(up.url, K)
-        time.sleep(FLUSH_S * 1.5)
+        time.sleep(SETTLE_S)
         scrapes_read(up.url, 2 * K)
         assert up.stop() == 0, up.output()
 
@@ -157,5 +159,5 @@ def test_the_model_servers_workers_are_counted_together(home: Path) -> None:
                     "/v1/models/tiny_detector:predict", json=rows, headers={"Connection": "close"}
                 )
                 assert answer.status_code == 200, answer.text
-        time.sleep(FLUSH_S * 1.5)
+        time.sleep(SETTLE_S)
         assert [predictions_counted(server.url) for _ in range(10)] == [K] * 10

@@ -296,9 +296,3 @@ def merged_registry(directory: Path) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(MergedCollector(directory))
     return registry
-
-
-def clear(directory: Path) -> None:
-    """Remove every worker file (a server's start)."""
-    for path in directory.glob("*.db"):
-        path.unlink(missing_ok=True)

@@ -117,7 +117,7 @@ class FanOut:
             spec = self.expected.get(name)
             return Outcome(name, None, f"{error}; fallback {spec.fallback if spec else None}: {result}")
         self.metrics.for_model(name).fallback.inc()
-        return Outcome(name, result.prediction, error, result.risk, result.confidence)
+        return Outcome(name, result.prediction, error, result.risk, result.confidence, result.probabilities)
 
     def _succeeded(
         self, call: ModelCall, pending: Pending, seconds: float, fallback_for: str | None
@@ -130,11 +130,11 @@ class FanOut:
             call.routed.model.spec, pending.answer(), DEFAULT_ROUTE, fallback_for
         )
         metrics.confidence.observe(confidence)
+        answer = pending.answer()
         drift = self.drift
         if drift is not None:  # the one place served rows reach drift counting: after encoding, answered
-            answer = pending.answer()
             drift.observe(call.name, answer.version, call.feeds, answer.probabilities)
-        return Outcome(call.name, prediction, "", risk, confidence)
+        return Outcome(call.name, prediction, "", risk, confidence, answer.probabilities)
 
     def _failed(self, name: str, routed: Routed, exc: BaseException | None) -> str:
         """Count a failed call of ``name`` and say why it failed."""

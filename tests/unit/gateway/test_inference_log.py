@@ -82,11 +82,14 @@ async def test_served_investigations_are_in_the_log(home: Path) -> None:
     for model in ("tiny_detector", "tiny_primary", "phishing_url"):
         frame = read_window(root, model, started - 1, time.time() + 1)
         assert sorted(frame["investigation_id"]) == sorted(ids), model
-        assert set(frame["version"]) == {1} and set(frame["route"]) == {"champion"}
-        assert frame["sampled"].all() and not frame["degraded"].any()
+        assert set(frame["version"]) == {1}
+        assert set(frame["route"]) == {"champion"}
+        assert frame["sampled"].all()
+        assert not frame["degraded"].any()
     tiny = read_window(root, "tiny_detector", started - 1, time.time() + 1).sort_values("investigation_id")
     first = tiny[tiny["investigation_id"] == "inv-3"].iloc[0]
-    assert first["input.x"] == pytest.approx(0.33) and first["input.proto"] == "udp"
+    assert first["input.x"] == pytest.approx(0.33)
+    assert first["input.proto"] == "udp"
     answer = bodies[3]["predictions"]["tiny_detector"]
     assert first["label"] == answer["label"]
     assert first["confidence"] == pytest.approx(answer["confidence"], rel=1e-6)
@@ -102,7 +105,9 @@ async def test_degraded_answers_are_logged_unsampled_with_their_fallback(home: P
     root = _log_dir(home)
     tiny = read_window(root, "tiny_detector", started - 1, time.time() + 1)
     # every degraded investigation: tiny_detector answered for itself and stood in for tiny_primary
-    assert len(tiny) == 6 and tiny["degraded"].all() and not tiny["sampled"].any()
+    assert len(tiny) == 6
+    assert tiny["degraded"].all()
+    assert not tiny["sampled"].any()
     assert sorted(tiny["fallback_for"].fillna("-")) == ["-"] * 3 + ["tiny_primary"] * 3
     assert not list(root.glob("date=*/model=tiny_primary"))  # the broken model never answered
 
@@ -112,14 +117,16 @@ async def test_a_full_queue_drops_rows_and_answers_as_always(home: Path) -> None
     async with gateway_client(settings) as (client, _):
         bodies = await _serve(client, 5)
         metrics = (await client.get("/metrics")).text
-    assert len(bodies) == 5 and all(not body["degraded"] for body in bodies)
+    assert len(bodies) == 5
+    assert all(not body["degraded"] for body in bodies)
     line = next(x for x in metrics.splitlines() if 'reason="queue_full"' in x and not x.startswith("#"))
     assert float(line.split()[-1]) == 5 * 3 - 1  # three models per investigation, one row held
 
 
 async def test_inference_log_off(home: Path) -> None:
     async with gateway_client(_settings(home, enabled=False)) as (client, platform):
-        assert platform.inference_log is None and platform.service.inference_log is None
+        assert platform.inference_log is None
+        assert platform.service.inference_log is None
         await _serve(client, 2)
         metrics = (await client.get("/metrics")).text
     assert "fortress_inference_log" not in metrics

@@ -65,11 +65,30 @@ def _sink(root: Path, registry: CollectorRegistry, clock: Clock | None = None, *
     return ParquetSink(root, _settings(**values), InferenceLogMetrics(registry), clock or Clock(NOW))
 
 
-def _log(log: InferenceLog, i: int, *, spec: ModelSpec = SPEC, record: dict[str, Any] | None = None,
-         probs: np.ndarray = PROBS, now: float = NOW, version: int = 1, sampled: bool = True) -> None:  # fmt: skip
+def _log(
+    log: InferenceLog,
+    i: int,
+    *,
+    spec: ModelSpec = SPEC,
+    record: dict[str, Any] | None = None,
+    probs: np.ndarray = PROBS,
+    now: float = NOW,
+    version: int = 1,
+    sampled: bool = True,
+) -> None:
     record = record if record is not None else {"x": float(i), "y": -1.0, "proto": "udp", "extra": 1}
-    log.log(f"inv-{i}", spec.name, version, "champion", spec, [record], probs,
-            sampled=sampled, degraded=False, now=now)  # fmt: skip
+    log.log(
+        f"inv-{i}",
+        spec.name,
+        version,
+        "champion",
+        spec,
+        [record],
+        probs,
+        sampled=sampled,
+        degraded=False,
+        now=now,
+    )
 
 
 def test_sample_rate_is_the_share_of_investigations_drawn() -> None:
@@ -84,16 +103,31 @@ def test_rows_carry_the_call_and_low_confidence_is_flagged(tmp_path: Path) -> No
     sink = _sink(tmp_path, CollectorRegistry())
     log = InferenceLog(_settings(low_confidence=0.6), sink)
     two = np.array([[0.55, 0.45], [0.2, 0.8]], dtype=np.float32)
-    log.log("inv-7", SPEC.name, 3, "champion", SPEC, [{"x": 1.0, "y": 2.0, "proto": "tcp"}] * 2, two,
-            sampled=False, degraded=True, fallback_for="tiny_primary", now=NOW)  # fmt: skip
+    log.log(
+        "inv-7",
+        SPEC.name,
+        3,
+        "champion",
+        SPEC,
+        [{"x": 1.0, "y": 2.0, "proto": "tcp"}] * 2,
+        two,
+        sampled=False,
+        degraded=True,
+        fallback_for="tiny_primary",
+        now=NOW,
+    )
     rows = list(sink._queue)
     assert [(r.index, r.low_confidence, r.label) for r in rows] == [
         (0, True, "benign"),
         (1, False, "malicious"),
     ]
     first = rows[0].to_dict()
-    assert first["investigation_id"] == "inv-7" and first["version"] == 3 and first["route"] == "champion"
-    assert first["fallback_for"] == "tiny_primary" and first["degraded"] and not first["sampled"]
+    assert first["investigation_id"] == "inv-7"
+    assert first["version"] == 3
+    assert first["route"] == "champion"
+    assert first["fallback_for"] == "tiny_primary"
+    assert first["degraded"]
+    assert not first["sampled"]
     assert first["input"] == {"x": 1.0, "y": 2.0, "proto": "tcp"}
     assert first["probabilities"] == pytest.approx([0.55, 0.45])
 
@@ -140,7 +174,8 @@ async def test_writer_writes_parquet_partitioned_by_date_and_model(tmp_path: Pat
     assert list(frame["investigation_id"]) == [f"inv-{i}" for i in (0, 1, 2, 3, 4, 6)]
     assert list(frame["input.x"]) == [0.0, 1.0, 2.0, 3.0, 4.0, 6.0]
     assert set(frame["input.proto"]) == {"udp"}
-    assert list(frame["label"])[:1] == ["benign"] and frame["confidence"].iloc[0] == pytest.approx(0.9)
+    assert list(frame["label"])[:1] == ["benign"]
+    assert frame["confidence"].iloc[0] == pytest.approx(0.9)
     assert frame["time"].iloc[0] == dt.datetime.fromtimestamp(NOW, dt.UTC)
     assert len(read_window(tmp_path, SPEC.name, NOW - 60, NOW + 60)) == 5  # the window filters by time
     text = read_window(tmp_path, MESSAGE.name, NOW - 60, NOW + 60)["input.text"].iloc[0]
@@ -160,7 +195,8 @@ async def test_retention_deletes_old_date_partitions(tmp_path: Path) -> None:
     await sink.start()
     await sink.aclose()
     assert not old.parent.exists()
-    assert kept.exists() and (tmp_path / "notes").exists()
+    assert kept.exists()
+    assert (tmp_path / "notes").exists()
     assert registry.get_sample_value("fortress_inference_log_bytes") == 100
     clock.now += 10 * DAY  # 2026-11-10 is now 34 days old
     sink.sweep()

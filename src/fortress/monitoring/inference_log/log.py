@@ -47,7 +47,9 @@ class InferenceLog:
         self.sink = sink
         self.rate = settings.sample_rate
         self.low_confidence = settings.low_confidence
-        self.redaction = Redaction(settings.sensitive, settings.salt.get_secret_value())
+        self.redaction = Redaction(
+            settings.sensitive, settings.salt.get_secret_value(), settings.low_confidence
+        )
         self.clock = clock
         self._draw = draw
 
@@ -78,13 +80,11 @@ class InferenceLog:
     ) -> None:
         """One row per record of the call (its probabilities: row ``i`` of ``probabilities``)."""
         at = self.clock() if now is None else now
-        low = self.low_confidence
         emit, redaction = self.sink.emit, self.redaction
         for i, record in enumerate(records):
-            row = probabilities[i]
             emit(
                 LoggedRow(
-                    at, investigation_id, model, version, route, spec, record, i, row,
-                    sampled, degraded, float(row.max()) < low, fallback_for, redaction,
+                    at, investigation_id, model, version, route, spec, record, i, probabilities[i],
+                    sampled, degraded, fallback_for, redaction,
                 )
             )  # fmt: skip

@@ -25,10 +25,12 @@ class Redaction:
     A field is sensitive when the spec the version was registered with says so, or when the catalog's
     spec of the same model does (versions registered before the flag existed)."""
 
-    def __init__(self, mode: str, salt: str = "") -> None:
+    def __init__(self, mode: str, salt: str = "", low_confidence: float = 0.0) -> None:
         if mode not in ("hash", "drop"):
             raise ValueError(f"sensitive: expected 'hash' or 'drop', got {mode!r}")
         self.mode = mode
+        self.low_confidence = low_confidence
+        """Rows whose confidence is below this are flagged ``low_confidence``."""
         self._salt = salt.encode()
         self._sensitive: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
 
@@ -65,8 +67,11 @@ class Redaction:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LoggedRow:
+    """Treat as frozen (not declared so: a frozen dataclass's ``__init__`` costs the request path
+    about twice as much)."""
+
     time: float
     """Unix seconds when the answer was produced."""
     investigation_id: str
@@ -85,9 +90,9 @@ class LoggedRow:
     sampled: bool
     """Drawn by ``sample_rate``: the unbiased sample drift analysis reads."""
     degraded: bool
-    low_confidence: bool
     fallback_for: str | None
     redaction: Redaction
+    """Also carries the ``low_confidence`` threshold (one reference per row)."""
 
     @property
     def label(self) -> str:
@@ -98,6 +103,11 @@ class LoggedRow:
     @property
     def confidence(self) -> float:
         return float(np.max(self.probabilities))
+
+    @property
+    def low_confidence(self) -> bool:
+        """Below ``low_confidence``: logged whatever the draw (computed in the writer, not on the path)."""
+        return self.confidence < self.redaction.low_confidence
 
     def inputs(self) -> dict[str, Any]:
         return self.redaction.apply(self.spec, self.record)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from fortress.catalog.spec import FieldKind, ModelSpec
@@ -67,38 +67,46 @@ def group(rows: Sequence[LoggedRow]) -> dict[tuple[str, str], list[LoggedRow]]:
     return out
 
 
+def _inputs(rows: Sequence[LoggedRow]) -> pa.StructArray:
+    """The ``input`` column, built field by field (sensitive fields hashed, or absent)."""
+    first = rows[0]
+    redaction, spec = first.redaction, first.spec
+    sensitive = redaction.sensitive(spec)
+    kind = input_type(first)
+    arrays = []
+    for field in kind:
+        name = field.name
+        values = [row.record.get(name) for row in rows]
+        if name in sensitive:
+            values = [redaction.digest(v) for v in values]
+        arrays.append(pa.array(values, type=field.type))
+    return pa.StructArray.from_arrays(arrays, fields=list(kind))
+
+
 def to_table(rows: Sequence[LoggedRow]) -> pa.Table:
     """Rows of one model (and one field list) as a table."""
-    columns: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        columns["time"].append(int(row.time * 1000))
-        columns["investigation_id"].append(row.investigation_id)
-        columns["version"].append(row.version)
-        columns["route"].append(row.route)
-        columns["record"].append(row.index)
-        columns["sampled"].append(row.sampled)
-        columns["degraded"].append(row.degraded)
-        columns["low_confidence"].append(row.low_confidence)
-        columns["fallback_for"].append(row.fallback_for)
-        columns["label"].append(row.label)
-        columns["confidence"].append(row.confidence)
-        columns["probabilities"].append([float(p) for p in row.probabilities])
-        columns["labels"].append(list(row.spec.labels))
-        columns[INPUT].append(row.inputs())
-    types = {
-        "time": pa.timestamp("ms", tz="UTC"),
-        "investigation_id": pa.string(),
-        "version": pa.int64(),
-        "route": pa.string(),
-        "record": pa.int32(),
-        "sampled": pa.bool_(),
-        "degraded": pa.bool_(),
-        "low_confidence": pa.bool_(),
-        "fallback_for": pa.string(),
-        "label": pa.string(),
-        "confidence": pa.float64(),
-        "probabilities": pa.list_(pa.float64()),
-        "labels": pa.list_(pa.string()),
-        INPUT: input_type(rows[0]),
+    first = rows[0]
+    labels = first.spec.labels
+    probabilities = np.stack([row.probabilities for row in rows]).astype(np.float64)
+    n, width = probabilities.shape
+    best = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    names = list(labels) + [str(i) for i in range(len(labels), width)]
+    offsets = pa.array(np.arange(0, n * width + 1, width, dtype=np.int32))
+    columns: dict[str, pa.Array] = {
+        "time": pa.array([int(row.time * 1000) for row in rows], type=pa.timestamp("ms", tz="UTC")),
+        "investigation_id": pa.array([row.investigation_id for row in rows], type=pa.string()),
+        "version": pa.array([row.version for row in rows], type=pa.int64()),
+        "route": pa.array([row.route for row in rows], type=pa.string()),
+        "record": pa.array([row.index for row in rows], type=pa.int32()),
+        "sampled": pa.array([row.sampled for row in rows], type=pa.bool_()),
+        "degraded": pa.array([row.degraded for row in rows], type=pa.bool_()),
+        "low_confidence": pa.array(confidence < first.redaction.low_confidence, type=pa.bool_()),
+        "fallback_for": pa.array([row.fallback_for for row in rows], type=pa.string()),
+        "label": pa.array([names[i] for i in best.tolist()], type=pa.string()),
+        "confidence": pa.array(confidence, type=pa.float64()),
+        "probabilities": pa.ListArray.from_arrays(offsets, pa.array(probabilities.ravel())),
+        "labels": pa.array([list(labels)] * n, type=pa.list_(pa.string())),
+        INPUT: _inputs(rows),
     }
-    return pa.table({name: pa.array(columns[name], type=kind) for name, kind in types.items()})
+    return pa.table(columns)

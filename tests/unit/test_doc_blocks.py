@@ -96,6 +96,9 @@ CLAIMS: dict[str, str] = {
     "fortress drift analyze --model": (
         "tests/unit/cli/test_drift_analyze_cli.py::test_a_drifted_log_names_the_drifted_feature"
     ),
+    "fortress drift analyze --model --window": (
+        "tests/unit/cli/test_drift_analyze_cli.py::test_a_drifted_log_names_the_drifted_feature"
+    ),
     "fortress drift analyze --json --model --window": (
         "tests/unit/cli/test_drift_analyze_cli.py::test_the_window_the_version_and_unsampled_rows"
     ),

@@ -117,6 +117,7 @@ def test_a_drifted_log_names_the_drifted_feature(home: Path) -> None:
     assert rows["prediction:label"][3] == "no"
     assert rows["prediction:confidence"][3] == "no"
     assert lines[-1] == "1 of 5 features drifted: x"
+    assert _invoke(home, "--model", SPEC.name, "--window", "24h") == out  # 24h is the default
 
 
 def test_an_undrifted_log_json_and_html(home: Path, tmp_path: Path) -> None:

@@ -37,9 +37,12 @@ class InferenceLogSettings(BaseModel):
     queue_max_rows: PositiveInt = 50_000
     """Rows held in memory for the background writer; past it, rows are dropped (``queue_full``)."""
     flush_rows: PositiveInt = 10_000
-    """The writer writes once this many rows are queued ..."""
-    flush_interval_s: PositiveFloat = 60.0
-    """... or this many seconds after its last write (one Parquet file per model and date each time)."""
+    """Parquet sink: queued rows are encoded (Arrow, in memory) every second, or sooner once this
+    many wait."""
+    flush_interval_s: PositiveFloat = 300.0
+    """Parquet sink: encoded rows are written this often, one file per model and date ..."""
+    flush_bytes: PositiveInt = 64_000_000
+    """... or as soon as this many bytes are encoded."""
     kafka_bootstrap: str | None = None
     """``host:port[,host:port...]``. Required when ``sink`` is ``kafka``."""
     kafka_topic: str = Field("fortress.inference", min_length=1)

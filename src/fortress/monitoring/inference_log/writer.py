@@ -1,13 +1,15 @@
 """The Parquet sink: a bounded in-memory queue and one writer thread.
 
 ``emit`` (the request path) appends to a ``deque`` when it holds fewer than ``queue_max_rows`` rows
-(``deque.append`` is atomic: no lock), else counts the row as dropped. The writer thread takes what is
-queued once ``flush_rows`` rows wait or ``flush_interval_s`` passed, and writes one Parquet file per
-model and date (``parquet.py``), written under a temporary name and renamed, so a reader never sees
-half a file. Before each write it checks the log's size against ``max_bytes`` (over it: the rows are
-dropped, ``over_size``); at start and hourly it deletes date partitions older than
-``retention_days`` and measures the log again. A failed write drops its rows (``write_error``) and
-the next one tries again: the sink never raises into the request path nor grows without bound.
+(``deque.append`` is atomic: no lock), else counts the row as dropped. Every second (or once
+``flush_rows`` rows wait) the writer thread encodes what is queued into Arrow tables, one per model,
+date and field list (``parquet.py``), which lets go of the requests' records (an image record is
+~100 KB of Python objects, ~24 KB encoded). Every ``flush_interval_s``, or once ``flush_bytes`` are
+encoded, it writes one Parquet file per model and date, under a temporary name then renamed, so a
+reader never sees half a file. Before each write it checks the log's size against ``max_bytes``
+(over it: the rows are dropped, ``over_size``); at start and hourly it deletes date partitions older
+than ``retention_days`` and measures the log again. A failed write drops its rows (``write_error``)
+and the next one tries again: the sink never raises into the request path nor grows without bound.
 Several gateway workers can share one log: file names carry the process id.
 """
 
@@ -25,6 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fortress.monitoring.inference_log.metrics import (
@@ -43,6 +46,8 @@ SWEEP_S = 3600.0
 """How often retention runs and the log's size is measured again."""
 POLL_S = 0.05
 """Longest the writer sleeps before looking at its queue again."""
+ENCODE_S = 1.0
+"""How often queued rows are encoded into Arrow tables (letting the requests' records go)."""
 ERROR_LOG_S = 60.0
 
 
@@ -61,6 +66,10 @@ class ParquetSink:
         self._metrics = metrics
         self._clock = clock
         self._queue: deque[LoggedRow] = deque()
+        self._pending: dict[tuple[str, str], list[pa.Table]] = {}
+        """Encoded rows by (partition, fields), waiting for the next write."""
+        self._pending_rows = 0
+        self._pending_bytes = 0
         self._capacity = settings.queue_max_rows
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -72,7 +81,7 @@ class ParquetSink:
         self.error = ""
         """The last write error ('' once a write succeeds again)."""
         metrics.for_sink(self.kind)
-        metrics.watch_queue(self.kind, self._queue.__len__)
+        metrics.watch_queue(self.kind, lambda: len(self._queue) + self._pending_rows)
 
     async def start(self) -> None:
         await asyncio.to_thread(self.sweep)  # creates the root: fails fast (OSError) when it cannot
@@ -98,14 +107,19 @@ class ParquetSink:
 
     # ---- the writer thread ----------------------------------------------------------------
     def _run(self) -> None:
-        last = time.monotonic()
-        interval = self._settings.flush_interval_s
+        settings = self._settings
+        interval = settings.flush_interval_s
+        encode_every = min(ENCODE_S, interval)
+        last_encode = last_write = time.monotonic()
         while True:
-            stopping = self._stop.wait(min(POLL_S, interval))
+            stopping = self._stop.wait(min(POLL_S, encode_every))
             now = time.monotonic()
-            if stopping or len(self._queue) >= self._settings.flush_rows or now - last >= interval:
-                last = now
-                self._guarded(self.flush)
+            if stopping or len(self._queue) >= settings.flush_rows or now - last_encode >= encode_every:
+                last_encode = now
+                self._guarded(self.encode)
+            if stopping or self._pending_bytes >= settings.flush_bytes or now - last_write >= interval:
+                last_write = now
+                self._guarded(self.write)
             if self._clock() >= self._next_sweep:
                 self._guarded(self.sweep)
             if stopping:
@@ -118,7 +132,13 @@ class ParquetSink:
             logger.exception("inference log writer")
 
     def flush(self) -> int:
-        """Write every queued row; the number written."""
+        """Encode and write every queued row now; the number written."""
+        self.encode()
+        return self.write()
+
+    def encode(self) -> int:
+        """Queued rows -> Arrow tables held for the next write (the request's records are let go);
+        the number encoded."""
         rows: list[LoggedRow] = []
         pop = self._queue.popleft
         while True:
@@ -126,29 +146,48 @@ class ParquetSink:
                 rows.append(pop())
             except IndexError:
                 break
-        if not rows:
+        encoded = 0
+        for key, part in group(rows).items():
+            try:
+                table = to_table(part)
+            except Exception as exc:  # values pyarrow cannot encode
+                self._metrics.drop(self.kind, WRITE_ERROR, len(part))
+                self._log_error(f"cannot encode {len(part)} rows of {key[0]}: {exc}")
+                continue
+            self._pending.setdefault(key, []).append(table)
+            self._pending_rows += table.num_rows
+            self._pending_bytes += table.nbytes
+            encoded += table.num_rows
+        return encoded
+
+    def write(self) -> int:
+        """One Parquet file per partition of what ``encode`` holds; the number of rows written."""
+        pending, self._pending = self._pending, {}
+        rows, self._pending_rows, self._pending_bytes = self._pending_rows, 0, 0
+        if not pending:
             return 0
         if self._bytes >= self._settings.max_bytes:
-            self._metrics.drop(self.kind, OVER_SIZE, len(rows))
+            self._metrics.drop(self.kind, OVER_SIZE, rows)
             self._log_error(f"the log holds {self._bytes:,} bytes, max_bytes is {self._settings.max_bytes:,}")
             return 0
         written = 0
-        for (where, _), part in group(rows).items():
+        for (where, _), tables in pending.items():
+            part = sum(t.num_rows for t in tables)
             try:
-                self._bytes += self._write(self.root / where, to_table(part))
-            except Exception as exc:  # OSError, or values pyarrow cannot encode
-                self._metrics.drop(self.kind, WRITE_ERROR, len(part))
-                self._log_error(f"cannot write {len(part)} rows to {self.root / where}: {exc}")
+                self._bytes += self._write(self.root / where, pa.concat_tables(tables))
+            except Exception as exc:  # OSError, or a table pyarrow cannot write
+                self._metrics.drop(self.kind, WRITE_ERROR, part)
+                self._log_error(f"cannot write {part} rows to {self.root / where}: {exc}")
                 continue
-            written += len(part)
+            written += part
         if written:
             self._metrics.written.labels(self.kind).inc(written)
             self._metrics.bytes.set(self._bytes)
-            if written == len(rows):
+            if written == rows:
                 self.error = ""
         return written
 
-    def _write(self, folder: Path, table: object) -> int:
+    def _write(self, folder: Path, table: pa.Table) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{int(self._clock() * 1000)}-{os.getpid()}-{next(self._numbers)}.parquet"
         staging = folder / f".{name}.tmp"

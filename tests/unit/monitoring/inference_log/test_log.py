@@ -249,3 +249,24 @@ async def test_a_write_error_drops_the_batch_and_the_next_one_is_written(tmp_pat
     assert _written(registry) == 2
     frame = read_window(root, SPEC.name, NOW - 60, NOW + 2 * DAY)
     assert sorted(frame["investigation_id"]) == ["inv-1", "inv-2"]
+
+
+async def test_rows_are_encoded_soon_and_written_by_interval_or_size(tmp_path: Path) -> None:
+    registry = CollectorRegistry()
+    held = _sink(tmp_path / "held", registry, flush_rows=1, flush_interval_s=3600)
+    log = InferenceLog(_settings(), held)
+    await held.start()
+    _log(log, 0)
+    await asyncio.sleep(0.3)
+    assert not held._queue  # encoded: the request's record is no longer held ...
+    assert not list((tmp_path / "held").rglob("*.parquet"))  # ... but not written before the interval
+    assert registry.get_sample_value("fortress_inference_log_queue_rows", {"sink": "parquet"}) == 1
+    await held.aclose()  # closing writes it
+    assert len(list((tmp_path / "held").rglob("*.parquet"))) == 1
+    eager = _sink(tmp_path / "eager", CollectorRegistry(), flush_rows=1, flush_interval_s=3600, flush_bytes=1)
+    log = InferenceLog(_settings(), eager)
+    await eager.start()
+    _log(log, 0)
+    await asyncio.sleep(0.3)
+    assert len(list((tmp_path / "eager").rglob("*.parquet"))) == 1  # flush_bytes reached: written at once
+    await eager.aclose()

@@ -137,3 +137,13 @@ async def test_inference_log_off(home: Path) -> None:
         metrics = (await client.get("/metrics")).text
     assert "fortress_inference_log" not in metrics
     assert not _log_dir(home).exists()
+
+
+async def test_a_log_folder_that_cannot_be_created_turns_the_log_off(home: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log's parent folder should be")
+    async with gateway_client(_settings(home, path=str(blocker / "log"))) as (client, platform):
+        assert platform.inference_log is None
+        assert platform.service.inference_log is None
+        bodies = await _serve(client, 2)
+    assert all(not body["degraded"] for body in bodies)

@@ -270,3 +270,25 @@ async def test_rows_are_encoded_soon_and_written_by_interval_or_size(tmp_path: P
     await asyncio.sleep(0.3)
     assert len(list((tmp_path / "eager").rglob("*.parquet"))) == 1  # flush_bytes reached: written at once
     await eager.aclose()
+
+
+def test_tensors_read_back_as_arrays_and_sensitive_fields_are_not_scored(tmp_path: Path) -> None:
+    from fortress.monitoring.inference_log.analyze import prepare
+
+    image = get_spec("image_analyzer")
+    sink = _sink(tmp_path, CollectorRegistry())
+    log = InferenceLog(_settings(), sink)
+    pixels = np.random.default_rng(0).random(image.fields[0].shape).round(3)
+    _log(log, 0, spec=image, record={"pixels": pixels.tolist()}, probs=np.array([[0.7, 0.1, 0.1, 0.1]]))
+    _log(log, 1, spec=MESSAGE, record={"text": "a secret"})
+    assert sink.flush() == 2
+    frame = read_window(tmp_path, image.name, NOW - 60, NOW + 60)
+    stored = frame["input.pixels"].iloc[0]
+    assert stored.shape == (3, 32, 32)
+    np.testing.assert_allclose(stored, pixels, rtol=1e-6)
+    assert prepare(frame, image).skipped == frozenset()
+    messages = prepare(read_window(tmp_path, MESSAGE.name, NOW - 60, NOW + 60), MESSAGE)
+    assert messages.skipped == frozenset({"text"})
+    assert list(messages.frame["text"]) == [""]  # a placeholder, its feature left out of the table
+    assert messages.probabilities is not None
+    assert messages.probabilities.shape == (1, 2)

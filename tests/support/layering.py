@@ -38,6 +38,10 @@ LAYERS: dict[str, int] = {
     # Drift's bins, counters and statistics (numpy, scipy, prometheus_client and the catalog only): training
     # writes a version's reference with them and the gateway counts served rows into them.
     "fortress.monitoring.drift": 0,
+    # The inference log's request-path side and its Parquet writer and reader (stdlib, numpy, pyarrow,
+    # orjson, prometheus_client and the catalog only): the gateway logs into it as it counts into drift.
+    # Its Kafka sink is the gateway's audit machinery, chosen by the gateway's wiring (gateway.platform).
+    "fortress.monitoring.inference_log": 0,
     "fortress.datasets": 1,
     "fortress.features": 1,
     "fortress.registry": 2,  # registers and serves what training made; imports nothing of training

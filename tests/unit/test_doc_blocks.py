@@ -93,6 +93,18 @@ CLAIMS: dict[str, str] = {
     "fortress drift compare --current --json --model": (
         "tests/unit/cli/test_drift_cli.py::test_json_and_html_report"
     ),
+    "fortress drift analyze --model": (
+        "tests/unit/cli/test_drift_analyze_cli.py::test_a_drifted_log_names_the_drifted_feature"
+    ),
+    "fortress drift analyze --model --window": (
+        "tests/unit/cli/test_drift_analyze_cli.py::test_a_drifted_log_names_the_drifted_feature"
+    ),
+    "fortress drift analyze --json --model --window": (
+        "tests/unit/cli/test_drift_analyze_cli.py::test_the_window_the_version_and_unsampled_rows"
+    ),
+    "fortress drift analyze --html --json --model --window": (
+        "tests/unit/cli/test_drift_analyze_cli.py::test_an_undrifted_log_json_and_html"
+    ),
     "curl /v1/models/dga_detector": (
         "tests/e2e/test_serve_process.py::test_readme_serve_and_curl_examples_work_on_the_default_ports"
     ),

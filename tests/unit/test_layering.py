@@ -78,11 +78,11 @@ def test_an_upward_import_anywhere_in_a_module_is_reported(tmp_path: Path) -> No
                 "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..server import app\n"
             ),
             "fortress.runtime.fine": "from fortress.registry import base\nfrom . import x\n",
-            "fortress.monitoring.inference_log": "import fortress.gateway.service\n",
+            "fortress.monitoring.reports": "import fortress.gateway.service\n",
         },
     )
     assert [str(v) for v in violations(root)] == [
-        "fortress.monitoring.inference_log -> fortress.gateway.service "
+        "fortress.monitoring.reports -> fortress.gateway.service "
         "(monitoring, rollout, pipelines and ops never import the gateway or the server)",
         "fortress.runtime.lazy -> fortress.backends.local (upward import: layer 4 imports layer 5)",
         "fortress.runtime.typed -> fortress.server.app (upward import: layer 4 imports layer 6)",

@@ -73,7 +73,7 @@ def reference_specs() -> tuple[ModelSpec, ...]:
             name="writing_style",
             description="Attributes a message to one of the known authors by writing style.",
             feature_group="message",
-            fields=(FieldSpec("text", T),),
+            fields=(FieldSpec("text", T, description="the message body", sensitive=True),),
             labels=(),  # filled from the training data (one label per author); see catalog.load
             malicious_labels=frozenset(),
             family=Family.TEXT,
@@ -146,7 +146,7 @@ def reference_specs() -> tuple[ModelSpec, ...]:
             name="message_scam",
             description="Scores whether a message (e-mail body) is a scam or spam.",
             feature_group="message",
-            fields=(FieldSpec("text", T),),
+            fields=(FieldSpec("text", T, description="the message body", sensitive=True),),
             labels=("ham", "scam"),
             malicious_labels=frozenset({"scam"}),
             family=Family.TEXT,

@@ -33,6 +33,9 @@ class FieldSpec:
     kind: FieldKind = FieldKind.NUMBER
     shape: tuple[int, ...] = ()
     description: str = ""
+    sensitive: bool = False
+    """Personal content (a message's text): the inference log hashes or drops it
+    (``monitoring.inference_log.sensitive``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +119,13 @@ class ModelSpec:
             "description": self.description,
             "feature_group": self.feature_group,
             "fields": [
-                {"name": f.name, "kind": f.kind.value, "shape": list(f.shape), "description": f.description}
+                {
+                    "name": f.name,
+                    "kind": f.kind.value,
+                    "shape": list(f.shape),
+                    "description": f.description,
+                    **({"sensitive": True} if f.sensitive else {}),
+                }
                 for f in self.fields
             ],
             "labels": list(self.labels),
@@ -135,7 +144,13 @@ class ModelSpec:
             description=raw["description"],
             feature_group=raw["feature_group"],
             fields=tuple(
-                FieldSpec(f["name"], FieldKind(f["kind"]), tuple(f["shape"]), f.get("description", ""))
+                FieldSpec(
+                    f["name"],
+                    FieldKind(f["kind"]),
+                    tuple(f["shape"]),
+                    f.get("description", ""),
+                    bool(f.get("sensitive", False)),
+                )
                 for f in raw["fields"]
             ),
             labels=tuple(raw["labels"]),

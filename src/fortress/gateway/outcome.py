@@ -21,6 +21,8 @@ class Outcome:
     """Why ``name`` itself did not answer (also set when a fallback answered instead)."""
     risk: float = 0.0
     confidence: float = 0.0
+    probabilities: np.ndarray | None = None
+    """The answering model's probabilities, one row per record (the backend's array, not a copy)."""
 
 
 @dataclass(frozen=True, slots=True)

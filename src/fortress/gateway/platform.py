@@ -23,7 +23,10 @@ from fortress.gateway.auth.keys import key_store
 from fortress.gateway.auth.principal import ANONYMOUS, Principal
 from fortress.gateway.auth.ratelimit import RateLimiter, build_rate_limiter
 from fortress.gateway.cache.factory import build_result_cache
+from fortress.gateway.events.base import RawEvent
 from fortress.gateway.events.factory import build_event_sink
+from fortress.gateway.events.metrics import EventMetrics
+from fortress.gateway.events.settings import EventSettings
 from fortress.gateway.router import ModelRouter
 from fortress.gateway.service import EnsembleService
 from fortress.gateway.settings import LOCAL, GatewaySettings
@@ -31,6 +34,9 @@ from fortress.monitoring.drift.collector import DriftCollector
 from fortress.monitoring.drift.monitor import DriftMonitor
 from fortress.monitoring.export import LocalExport, MetricsExport, metrics_export
 from fortress.monitoring.gateway_metrics import GatewayMetrics
+from fortress.monitoring.inference_log.log import InferenceLog, RowSink
+from fortress.monitoring.inference_log.metrics import InferenceLogMetrics
+from fortress.monitoring.inference_log.writer import ParquetSink
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.monitoring.settings import MonitoringSettings
 from fortress.process import freeze_startup_objects
@@ -57,6 +63,8 @@ class GatewayPlatform:
     """Drift counting and scores (``monitoring.drift_enabled``), ticking in the background once started."""
     metrics_export: MetricsExport | None = None
     """What ``/metrics`` answers: this process's registry (default), or every worker's."""
+    inference_log: InferenceLog | None = None
+    """Sampled rows and answers (``monitoring.inference_log.enabled``), written by its own thread."""
     working: asyncio.Semaphore = field(init=False)
     """Inference requests being parsed and run at once (``max_concurrent``); the rest wait their
     turn with their body read but not parsed, so a flood of connections cannot fill the event loop
@@ -78,6 +86,12 @@ class GatewayPlatform:
             self.drift.start()
         service = self.service
         await service.events.start()
+        if self.inference_log is not None:
+            try:
+                await self.inference_log.start()
+            except OSError as exc:  # a monitoring aid: serve without it rather than not at all
+                logger.error("inference log off: %s", exc)
+                self.inference_log = service.inference_log = None
         if service.cache is not None:
             await service.cache.start()
         if self.settings.feature_store:
@@ -99,6 +113,8 @@ class GatewayPlatform:
         if self.failures is not None:
             await self.failures.aclose()
         await service.events.aclose()
+        if self.inference_log is not None:
+            await self.inference_log.aclose()
         if self.drift is not None:
             await self.drift.aclose()
         assert self.metrics_export is not None
@@ -157,6 +173,8 @@ def build_platform(
     drift = drift_monitor(settings.monitoring, registry, metrics_registry)
     if drift is not None:
         service.count_drift(drift)
+    log = inference_log(settings, metrics_registry)
+    service.inference_log = log
     return GatewayPlatform(
         gateway,
         service,
@@ -169,6 +187,7 @@ def build_platform(
         failure_throttle(gateway),
         drift,
         metrics_export(metrics_registry, settings.monitoring),
+        log,
     )
 
 
@@ -186,6 +205,33 @@ def drift_monitor(
     monitor = DriftMonitor(monitoring.drift, load)
     DriftCollector(monitor, metrics_registry)
     return monitor
+
+
+def inference_log(settings: Settings, metrics_registry: CollectorRegistry) -> InferenceLog | None:
+    """The inference log on its sink: Parquet files in the offline store, or Kafka through the audit
+    events' producer, spool and pump (the same delivery guarantee, its own topic and spool)."""
+    log = settings.monitoring.inference_log
+    if not log.enabled:
+        return None
+    sink: RowSink
+    if log.sink == "kafka":
+        from fortress.gateway.events.kafka import KafkaEventSink  # confluent-kafka only where used
+
+        events = EventSettings(
+            sink="kafka",
+            kafka_bootstrap=log.kafka_bootstrap,
+            kafka_topic=log.kafka_topic,
+            kafka_config=log.kafka_config,
+            buffer_max_events=log.queue_max_rows,
+        )
+        metrics = EventMetrics(metrics_registry, "fortress_inference_log_kafka", "Inference log rows")
+        sink = KafkaEventSink(
+            events, log.spool_path(settings.home), metrics, decode=RawEvent.from_json, name="inference-log"
+        )
+    else:
+        root = log.log_dir(settings.features.repo_root(settings.home))
+        sink = ParquetSink(root, log, InferenceLogMetrics(metrics_registry))
+    return InferenceLog(log, sink)
 
 
 def failure_throttle(gateway: GatewaySettings) -> FailureThrottle | None:

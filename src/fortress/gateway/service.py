@@ -34,6 +34,7 @@ from fortress.gateway.settings import GatewaySettings
 from fortress.gateway.store_features import with_store_features
 from fortress.monitoring.drift.monitor import DriftMonitor
 from fortress.monitoring.gateway_metrics import GatewayMetrics
+from fortress.monitoring.inference_log.log import InferenceLog
 
 
 class EnsembleService:
@@ -66,6 +67,8 @@ class EnsembleService:
         self._event_prefix = os.urandom(8).hex()
         self._event_numbers = itertools.count(1)
         """Event ids: 32 hex digits, a random prefix per service and a counter (no syscall per event)."""
+        self.inference_log: InferenceLog | None = None
+        """Set by the platform when ``monitoring.inference_log.enabled``."""
 
     # ---- planning -------------------------------------------------------------------------
     def view(self) -> tuple[Mapping[str, Routed], Known]:
@@ -129,6 +132,9 @@ class EnsembleService:
         async with self._admission:  # model timeouts start once the investigation's turn comes
             outcomes = await self._fanout.run_all(plan, self._seen or {})
         result, verdict, risk, degraded = self._result(plan, outcomes)
+        log = self.inference_log
+        if log is not None:
+            self._log(log, plan, outcomes, degraded)
         if plan.cache_key is not None and not degraded:
             await self._store(plan.cache_key, CachedResult(verdict, risk, result))
         return self._finish(plan, caller, started, result, verdict, risk, False, degraded, features)
@@ -160,6 +166,41 @@ class EnsembleService:
             "unavailable": unavailable,
         }
         return orjson.dumps(body), verdict, risk, bool(unavailable)
+
+    def _log(self, log: InferenceLog, plan: Plan, outcomes: Sequence[Outcome], degraded: bool) -> None:
+        """The request path's share of the inference log: one draw, then a queue append per logged
+        answer (sampled, degraded, or below ``low_confidence``). Cached answers are not logged."""
+        sampled = log.sample()
+        low = log.low_confidence
+        served = self._seen or {}
+        now = None
+        for outcome in outcomes:
+            prediction, probabilities = outcome.prediction, outcome.probabilities
+            if prediction is None or probabilities is None:
+                continue
+            if not (sampled or degraded or outcome.confidence < low):
+                continue
+            routed = served.get(prediction["model"])
+            if routed is None:
+                continue
+            spec = routed.model.spec
+            records = plan.records.get(spec.feature_group)
+            if records is None or len(records) != len(probabilities):
+                continue
+            now = now or log.clock()
+            log.log(
+                plan.request.investigation_id,
+                prediction["model"],
+                prediction["version"],
+                prediction["route"],
+                spec,
+                records,
+                probabilities,
+                sampled=sampled,
+                degraded=degraded,
+                fallback_for=prediction["fallback_for"],
+                now=now,
+            )
 
     def _weight(self, name: str, served: Mapping[str, Routed]) -> float:
         routed = served.get(name)

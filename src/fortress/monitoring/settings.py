@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, PositiveFloat
 
 from fortress.monitoring.drift.settings import DriftSettings
+from fortress.monitoring.inference_log.settings import InferenceLogSettings
 
 
 class MonitoringSettings(BaseModel):
@@ -23,3 +24,6 @@ class MonitoringSettings(BaseModel):
     """How often a worker writes its metrics for the other workers' scrapes (off the request path; a
     worker answering a scrape writes its own first). A scrape may miss the other workers' last this
     many seconds."""
+    inference_log: InferenceLogSettings = Field(default_factory=InferenceLogSettings)
+    """A sample of served rows and answers in the offline store or Kafka (docs/MONITORING.md,
+    "Inference log")."""

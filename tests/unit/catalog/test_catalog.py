@@ -23,6 +23,19 @@ def test_spec_round_trips_through_dict(name: str) -> None:
     assert ModelSpec.from_dict(spec.to_dict()) == spec
 
 
+def test_sensitive_fields_are_marked_and_survive_the_registry_dict() -> None:
+    sensitive = {name: [f.name for f in get_spec(name).fields if f.sensitive] for name in model_names()}
+    assert {name: fields for name, fields in sensitive.items() if fields} == {
+        "message_scam": ["text"],
+        "writing_style": ["text"],
+    }
+    raw = get_spec("message_scam").to_dict()
+    assert raw["fields"][0]["sensitive"] is True
+    del raw["fields"][0]["sensitive"]  # a spec registered before the flag existed
+    assert not ModelSpec.from_dict(raw).fields[0].sensitive
+    assert "sensitive" not in get_spec("dga_detector").to_dict()["fields"][0]
+
+
 def test_resolve_models_rejects_unknown_names_listing_known_ones() -> None:
     assert [s.name for s in resolve_models("dga_detector, phishing_url")] == ["dga_detector", "phishing_url"]
     assert len(resolve_models(None)) == 12

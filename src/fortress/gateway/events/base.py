@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
+
+
+class Event(Protocol):
+    """What the Kafka machinery (buffer, spool, pump, producer) carries: a key and a JSON body.
+    ``AuditEvent`` is one; the inference log's rows are another (docs/MONITORING.md)."""
+
+    @property
+    def investigation_id(self) -> str:
+        """The message key (events of one investigation stay in order on one partition)."""
+        ...
+
+    def to_json(self) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """An event read back from a spool as its JSON body (kinds other than ``AuditEvent``)."""
+
+    investigation_id: str
+    body: bytes
+
+    def to_json(self) -> bytes:
+        return self.body
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> RawEvent:
+        """Any JSON object with a string ``investigation_id``; ``ValueError`` otherwise."""
+        try:
+            data: Any = orjson.loads(raw)
+            return cls(_str(data["investigation_id"]), raw)
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"not an event with an investigation id: {exc!r}") from exc
+
+
+Decode = Callable[[bytes], Event]
+"""A spool line -> its event (``AuditEvent.from_json``, ``RawEvent.from_json``)."""
 
 
 @dataclass(frozen=True, slots=True)

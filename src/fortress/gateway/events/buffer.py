@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from fortress.gateway.events.base import AuditEvent
+from fortress.gateway.events.base import Event
 
 
 class EventBuffer:
@@ -13,18 +13,18 @@ class EventBuffer:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._events: deque[AuditEvent] = deque()
+        self._events: deque[Event] = deque()
 
-    def put(self, event: AuditEvent) -> bool:
+    def put(self, event: Event) -> bool:
         """Queue one event; False (nothing queued) when the buffer is full."""
         if len(self._events) >= self.capacity:
             return False
         self._events.append(event)
         return True
 
-    def take(self, limit: int | None = None) -> list[AuditEvent]:
+    def take(self, limit: int | None = None) -> list[Event]:
         """Up to ``limit`` events (all by default), oldest first."""
-        taken: list[AuditEvent] = []
+        taken: list[Event] = []
         pop = self._events.popleft
         while limit is None or len(taken) < limit:
             try:

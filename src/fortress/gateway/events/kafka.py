@@ -12,7 +12,7 @@ import logging
 import threading
 from pathlib import Path
 
-from fortress.gateway.events.base import AuditEvent, SinkStatus
+from fortress.gateway.events.base import AuditEvent, Decode, Event, SinkStatus
 from fortress.gateway.events.buffer import EventBuffer
 from fortress.gateway.events.metrics import DROPPED, SPOOLED, EventMetrics
 from fortress.gateway.events.producer import AuditProducer
@@ -26,8 +26,19 @@ logger = logging.getLogger(__name__)
 class KafkaEventSink:
     kind = KIND
 
-    def __init__(self, settings: EventSettings, spool_dir: Path, metrics: EventMetrics) -> None:
+    def __init__(
+        self,
+        settings: EventSettings,
+        spool_dir: Path,
+        metrics: EventMetrics,
+        *,
+        decode: Decode = AuditEvent.from_json,
+        name: str = "audit",
+    ) -> None:
+        """``decode``: the events' kind, as read back from the spool; ``name``: for threads and logs."""
         self.spool_dir = spool_dir
+        self.name = name
+        self._decode = decode
         self._settings = settings
         self._metrics = metrics
         self._buffer = EventBuffer(settings.buffer_max_events)
@@ -50,15 +61,15 @@ class KafkaEventSink:
         self._pump = KafkaPump(
             self._settings, self._buffer, spool, AuditProducer(self._settings), self._metrics
         )
-        self._thread = threading.Thread(target=self._pump.run, name="audit-kafka-pump", daemon=True)
+        self._thread = threading.Thread(target=self._pump.run, name=f"{self.name}-kafka-pump", daemon=True)
         self._thread.start()
 
-    def emit(self, event: AuditEvent) -> None:
+    def emit(self, event: Event) -> None:
         try:
             if self._closed or not self._buffer.put(event):
                 self._metrics.count(self.kind, DROPPED)
         except Exception:  # the hot path never raises
-            logger.exception("audit event dropped")
+            logger.exception("%s event dropped", self.name)
 
     async def aclose(self) -> None:
         """Deliver what is queued (waiting at most ``kafka_message_timeout_ms`` for Kafka), spool the
@@ -80,7 +91,7 @@ class KafkaEventSink:
             return SinkStatus(ok=False, kind=self.kind, detail=detail, spooled=self._spooled)
         state, ok = pump.state, False
         if pump.crashed:
-            detail = "the audit pump stopped on an error (see the logs); events are not delivered"
+            detail = f"the {self.name} pump stopped on an error (see the logs); events are not delivered"
         elif state is State.LIVE and pump.kafka.brokers_down:
             detail = f"all Kafka brokers down ({pump.kafka.error}); events spool to disk if it lasts"
         elif state is State.LIVE:
@@ -98,7 +109,9 @@ class KafkaEventSink:
         return float(pump.spooled if pump is not None else self._spooled)
 
     def _open_spool(self) -> Spool:
-        return open_slot(self.spool_dir, segment_events=self._settings.spool_segment_events)
+        return open_slot(
+            self.spool_dir, segment_events=self._settings.spool_segment_events, decode=self._decode
+        )
 
     def _spool_unstarted(self) -> None:
         spool = self._open_spool()

@@ -19,22 +19,26 @@ DROPPED = "dropped"
 
 
 class EventMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, registry: CollectorRegistry, prefix: str = "fortress_audit", subject: str = "Audit events"
+    ) -> None:
+        """``prefix`` and ``subject``: another kind of event on the same machinery (the inference log's
+        Kafka sink: ``fortress_inference_log_kafka``)."""
         self.events = Counter(
-            "fortress_audit_events", "Audit events by sink and outcome (written/spooled/replayed/dropped)",
+            f"{prefix}_events", f"{subject} by sink and outcome (written/spooled/replayed/dropped)",
             ("sink", "outcome"), registry=registry,
         )  # fmt: skip
         self.spooled = Gauge(
-            "fortress_audit_spool_events",
-            "Audit events waiting on disk for replay to Kafka",
+            f"{prefix}_spool_events",
+            f"{subject} waiting on disk for replay to Kafka",
             registry=registry,
         )
         self.buffered = Gauge(
-            "fortress_audit_buffer_events", "Audit events queued in memory for the sink's writer", ("sink",),
+            f"{prefix}_buffer_events", f"{subject} queued in memory for the sink's writer", ("sink",),
             registry=registry,
         )  # fmt: skip
         self.fsync_seconds = Histogram(
-            "fortress_audit_fsync_seconds", "Time of one batched write + fsync of the audit log",
+            f"{prefix}_fsync_seconds", f"Time of one batched write + fsync ({subject})",
             ("sink",), buckets=FSYNC_BUCKETS, registry=registry,
         )  # fmt: skip
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from fortress.gateway.events.base import AuditEvent
+from fortress.gateway.events.base import Event
 from fortress.gateway.events.log_throttle import ThrottledLog
 from fortress.gateway.events.settings import EventSettings
 
@@ -52,7 +52,7 @@ class AuditProducer:
         self._settings = settings
         self._client = Producer(producer_config(settings, self._on_error))
 
-    def produce(self, event: AuditEvent, report: DeliveryReport) -> None:
+    def produce(self, event: Event, report: DeliveryReport) -> None:
         """Raises ``BufferError`` (queue full) or ``KafkaException``."""
         key = event.investigation_id.encode()
         self._client.produce(self.topic, event.to_json(), key=key, on_delivery=report)

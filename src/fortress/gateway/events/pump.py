@@ -24,7 +24,7 @@ from functools import partial
 
 from confluent_kafka import KafkaError, KafkaException, Message
 
-from fortress.gateway.events.base import AuditEvent
+from fortress.gateway.events.base import Event
 from fortress.gateway.events.buffer import EventBuffer
 from fortress.gateway.events.metrics import DROPPED, REPLAYED, SPOOLED, WRITTEN, EventMetrics
 from fortress.gateway.events.producer import AuditProducer, DeliveryReport
@@ -69,8 +69,8 @@ class KafkaPump:
         self._probe_every_s = settings.kafka_probe_interval_ms / 1000.0
         self._write_every_s = settings.fsync_interval_ms / 1000.0
         self._seq = 0
-        self._unsent: deque[tuple[int, AuditEvent]] = deque()  # taken from the buffer, not produced
-        self._failed: list[tuple[int, AuditEvent]] = []
+        self._unsent: deque[tuple[int, Event]] = deque()  # taken from the buffer, not produced
+        self._failed: list[tuple[int, Event]] = []
         self._outstanding = 0  # produced, delivery report pending
         self._replay_failed = False
         self._next_probe = 0.0
@@ -87,7 +87,7 @@ class KafkaPump:
                     break
         except Exception:
             self.crashed = True
-            logger.exception("audit pump failed; spooling what it holds")
+            logger.exception("Kafka pump of topic %s failed; spooling what it holds", self.kafka.topic)
         finally:
             self._shutdown()
 
@@ -139,7 +139,7 @@ class KafkaPump:
                 return
             self._unsent.popleft()
 
-    def _on_live_report(self, seq: int, event: AuditEvent, err: KafkaError | None, _msg: Message) -> None:
+    def _on_live_report(self, seq: int, event: Event, err: KafkaError | None, _msg: Message) -> None:
         self._outstanding -= 1
         if err is None:
             self._metrics.count(KIND, WRITTEN)
@@ -165,7 +165,7 @@ class KafkaPump:
         self._write_spool(self._take_unconfirmed())
         self._go_down()
 
-    def _take_unconfirmed(self) -> list[AuditEvent]:
+    def _take_unconfirmed(self) -> list[Event]:
         pending = sorted([*self._failed, *self._unsent], key=lambda item: item[0])
         self._failed.clear()
         self._unsent.clear()
@@ -175,8 +175,9 @@ class KafkaPump:
     def _go_down(self) -> None:
         if self.state is not State.DOWN:
             logger.warning(
-                "Kafka unreachable (%s): audit events go to the spool in %s",
+                "Kafka unreachable (%s): events of topic %s go to the spool in %s",
                 self.kafka.error,
+                self.kafka.topic,
                 self._spool.directory,
             )
         self.state = State.DOWN
@@ -194,7 +195,9 @@ class KafkaPump:
         self._spool_buffer(force=True)  # what waited in memory goes behind the spool
         self._spool.rewind()
         self.state = State.REPLAYING
-        logger.info("Kafka reachable: replaying %d spooled audit events", self._spool.pending)
+        logger.info(
+            "Kafka reachable: replaying %d spooled events of topic %s", self._spool.pending, self.kafka.topic
+        )
 
     def _broker_answers(self) -> bool:
         try:
@@ -214,7 +217,7 @@ class KafkaPump:
         try:
             entries = self._spool.read(max(0, BATCH - self._outstanding))
         except OSError as exc:  # try again after the next probe
-            logger.error("cannot read the audit spool %s: %s", self._spool.directory, exc)
+            logger.error("cannot read the spool %s: %s", self._spool.directory, exc)
             self._replay_failed = True
             return
         for entry in entries:
@@ -248,7 +251,7 @@ class KafkaPump:
     def _go_live(self) -> None:
         self.state = State.LIVE
         self.kafka.error = ""
-        logger.info("audit events go to Kafka topic %s", self.kafka.topic)
+        logger.info("events go to Kafka topic %s", self.kafka.topic)
 
     # ---- spool, producer -----------------------------------------------------------------
     def _spool_buffer(self, *, force: bool) -> None:
@@ -258,12 +261,12 @@ class KafkaPump:
             if events := self._buffer.take():
                 self._write_spool(events)
 
-    def _write_spool(self, events: list[AuditEvent]) -> None:
+    def _write_spool(self, events: list[Event]) -> None:
         try:
             self._spool.append(events)
         except SpoolWriteError as exc:
             lost = len(events) - exc.written
-            logger.error("audit spool %s: %s; %d events dropped", self._spool.directory, exc, lost)
+            logger.error("spool %s: %s; %d events dropped", self._spool.directory, exc, lost)
             self._metrics.count(KIND, SPOOLED, exc.written)
             self._metrics.count(KIND, DROPPED, lost)
         else:
@@ -274,12 +277,10 @@ class KafkaPump:
         try:
             self._spool.sync()
         except OSError as exc:  # acknowledgements stay in memory and are written by a later sync
-            logger.error(
-                "cannot record acknowledgements in the audit spool %s: %s", self._spool.directory, exc
-            )
+            logger.error("cannot record acknowledgements in the spool %s: %s", self._spool.directory, exc)
         self.spooled = self._spool.pending
 
-    def _produce(self, event: AuditEvent, report: DeliveryReport) -> None:
+    def _produce(self, event: Event, report: DeliveryReport) -> None:
         self.kafka.produce(event, report)
         self._outstanding += 1
 

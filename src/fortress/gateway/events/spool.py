@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from fortress.gateway.events.base import AuditEvent
+from fortress.gateway.events.base import AuditEvent, Decode, Event
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ ACK = struct.Struct("<I")
 class SpooledEvent:
     segment: int
     index: int
-    event: AuditEvent
+    event: Event
 
 
 class SpoolWriteError(OSError):
@@ -69,8 +69,11 @@ class _Segment:
 
 
 class Spool:
-    def __init__(self, directory: Path, *, segment_events: int = 10_000) -> None:
+    def __init__(
+        self, directory: Path, *, segment_events: int = 10_000, decode: Decode = AuditEvent.from_json
+    ) -> None:
         self.directory = directory
+        self.decode = decode
         self.segment_events = segment_events
         directory.mkdir(parents=True, exist_ok=True)
         self._lock = _lock(directory / ".lock")
@@ -93,7 +96,7 @@ class Spool:
         self.rewind()
 
     # ---- writing -------------------------------------------------------------------------
-    def append(self, events: Sequence[AuditEvent]) -> None:
+    def append(self, events: Sequence[Event]) -> None:
         """Write events behind everything already spooled, then fsync. Raises ``SpoolWriteError``."""
         done = 0
         while done < len(events):
@@ -148,9 +151,9 @@ class Spool:
             while index < segment.count and len(out) < limit:
                 if index not in segment.acked:
                     try:
-                        out.append(SpooledEvent(number, index, AuditEvent.from_json(lines[index])))
+                        out.append(SpooledEvent(number, index, self.decode(lines[index])))
                     except (ValueError, IndexError):
-                        logger.error("spool %s line %d is not an audit event; skipped", segment.number, index)
+                        logger.error("spool %s line %d is not an event; skipped", segment.number, index)
                         self.ack(number, index)
                 index += 1
         self._cursor = (number, index)
@@ -235,19 +238,19 @@ class Spool:
         return self.directory / f"{number:012d}.{suffix}"
 
 
-def open_slot(root: Path, *, segment_events: int = 10_000) -> Spool:
+def open_slot(root: Path, *, segment_events: int = 10_000, decode: Decode = AuditEvent.from_json) -> Spool:
     """This process's spool under ``root``: the first ``worker-N`` directory no other process holds.
     Spools of ``worker-N`` directories nobody holds (workers that are gone) are adopted into it."""
     for slot in itertools.count():
         try:
-            spool = Spool(root / f"worker-{slot}", segment_events=segment_events)
+            spool = Spool(root / f"worker-{slot}", segment_events=segment_events, decode=decode)
         except SpoolBusy:
             continue
         break
     for directory in sorted(root.glob("worker-*")):
         if directory != spool.directory:
             with contextlib.suppress(SpoolBusy):
-                spool.adopt(Spool(directory, segment_events=segment_events))
+                spool.adopt(Spool(directory, segment_events=segment_events, decode=decode))
     return spool
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from fortress.catalog.encode import encode_frame
 from fortress.catalog.spec import FieldKind, ModelSpec
 from fortress.errors import InvalidInput
+from fortress.monitoring.drift.collector import PREDICTION_PREFIX
 from fortress.monitoring.drift.counter import BinCounter
 from fortress.monitoring.drift.reference import DriftReference
 from fortress.monitoring.drift.settings import DriftSettings
@@ -116,22 +117,36 @@ def check_columns(path: Path, spec: ModelSpec, frame: pd.DataFrame) -> None:
 
 
 def compare_frame(
-    model: str, spec: ModelSpec, reference: DriftReference, frame: pd.DataFrame, settings: DriftSettings
+    model: str,
+    spec: ModelSpec,
+    reference: DriftReference,
+    frame: pd.DataFrame,
+    settings: DriftSettings,
+    *,
+    probabilities: np.ndarray | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> list[FeatureResult]:
-    """Every feature's score of ``frame`` (checked columns) against ``reference``."""
+    """Every feature's score of ``frame`` (checked columns) against ``reference``; with
+    ``probabilities`` (one row per row of ``frame``), the predictions' too (``prediction:label``,
+    ``prediction:confidence``). Features of the fields in ``skip`` are left out (their values are
+    placeholders: the inference log hashed or dropped them)."""
     counter = BinCounter(spec, reference)
-    counter.add(encode_frame(spec, frame[list(spec.field_names)]), None)
+    counter.add(encode_frame(spec, frame[list(spec.field_names)]), probabilities)
     counts = counter.snapshot()
+    segments = [(seg, seg.bins.name) for seg in counter.features if seg.bins.name.split(":")[0] not in skip]
+    if probabilities is not None:
+        segments += [(seg, PREDICTION_PREFIX + seg.bins.name) for seg in counter.predictions]
     results = []
-    for seg in counter.features:
+    for seg, name in segments:
         bins = seg.bins
         current = counts[seg.start : seg.stop]
-        threshold = settings.threshold(model, bins.name, bins.statistic)
+        is_prediction = name.startswith(PREDICTION_PREFIX)
+        threshold = settings.threshold(model, "prediction" if is_prediction else bins.name, bins.statistic)
         total = max(1, int(current.sum()))
         results.append(
             FeatureResult(
-                bins.name,
-                bins.kind.value,
+                name,
+                "prediction" if is_prediction else bins.kind.value,
                 bins.statistic,
                 score(bins.statistic, bins.share, current),
                 threshold.warn,

@@ -57,7 +57,9 @@ def train_home(settings: Settings) -> MlflowRegistry:
     key_store(settings.home, settings.gateway.auth).create("ops-test", ["inference"])
     audit = settings.gateway.events.log_path(settings.home)
     audit.parent.mkdir(parents=True, exist_ok=True)
-    audit.write_text("".join(json.dumps({"event_id": str(i)}) + "\n" for i in range(5)) + '{"partial', "utf-8")
+    audit.write_text(
+        "".join(json.dumps({"event_id": str(i)}) + "\n" for i in range(5)) + '{"partial', "utf-8"
+    )
     features = settings.features.repo_root(settings.home)
     (features / "offline" / "user_activity").mkdir(parents=True)
     (features / "offline" / "user_activity" / "part-0.parquet").write_bytes(os.urandom(2048))

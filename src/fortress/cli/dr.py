@@ -21,6 +21,7 @@ from fortress.cli.ops_wiring import (
     s3_endpoint,
 )
 from fortress.ops.drill import Gateway, run_drill
+from fortress.ops.errors import OpsFailed
 from fortress.ops.location import LocalLocation, backup_ref
 from fortress.ops.postgres import is_postgres, scratch_database
 from fortress.ops.stores import default_stores
@@ -65,7 +66,12 @@ def drill_command(
         def serve(home: Path, tracking_uri: str) -> AbstractContextManager[Gateway]:
             return gateway_process(settings, home, tracking_uri)
 
-        result = run_drill(folder, target, default_stores(), opened, serve, progress)
+        try:
+            result = run_drill(folder, target, default_stores(), opened, serve, progress)
+        except OpsFailed as exc:  # the restored home could not be served: a failed drill, not bad input
+            typer.echo(f"error: {exc}", err=True)
+            typer.echo("drill FAILED", err=True)
+            raise typer.Exit(1) from None
         shutil.rmtree(home, ignore_errors=True)
     body = result.to_dict()
     if report is not None:

@@ -37,7 +37,8 @@ def test_create_encrypts_secrets_with_the_key_and_never_writes_them_plainly(
     for path in backup.rglob("*"):
         if path.is_file():
             raw = path.read_bytes()
-            assert JWT_SECRET.encode() not in raw and REDIS_PASSWORD.encode() not in raw, path
+            assert JWT_SECRET.encode() not in raw, path
+            assert REDIS_PASSWORD.encode() not in raw, path
             assert key not in raw, path  # the key is never stored with what it protects
     secrets = decrypt((backup / "config" / "secrets.fernet").read_bytes(), key)
     assert secrets["gateway.auth.jwt_hs256_secret"] == JWT_SECRET
@@ -83,7 +84,8 @@ def test_verify_and_restore_refuse_a_tampered_backup_naming_the_file(
     restored = fortress(home.home, "backup", "restore", str(backup), "--force")
     assert restored.returncode == 2
     line = one_error_line(restored)
-    assert line.startswith("error: refusing to restore") and name in line
+    assert line.startswith("error: refusing to restore")
+    assert name in line
     assert tree_digest(home.home) == before
 
 

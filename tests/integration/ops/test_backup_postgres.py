@@ -22,13 +22,14 @@ def test_postgresql_store_backs_up_and_restores_into_a_fresh_database(tmp_path: 
     train_home(settings)
     manifest, backup = take_backup(settings, tmp_path / "backups")
     info = manifest.stores["mlflow"]
-    assert info["kind"] == "postgresql" and (backup / "mlflow" / "mlflow.pgdump").stat().st_size > 0
+    assert info["kind"] == "postgresql"
+    assert (backup / "mlflow" / "mlflow.pgdump").stat().st_size > 0
     assert manifest.schema_versions["mlflow_alembic"]
     assert manifest.fingerprint["champions"] == dict.fromkeys(sorted(TRAINED), 1)
 
     # The configured (non-empty) database is replaced only with --force.
     restored_home = tmp_path / "restored"
-    with pytest.raises(BackupInvalid, match="PostgreSQL database is not empty.*--force"):
+    with pytest.raises(BackupInvalid, match=r"PostgreSQL database is not empty.*--force"):
         restore_into(settings, backup, restored_home, tracking_uri=pg_uri)
     assert not restored_home.exists()
     with scratch_database(pg_uri) as fresh:
@@ -50,7 +51,8 @@ def test_pg_dump_matches_the_server_version(pg_uri: str) -> None:
     found = tool("pg_dump", major)
     out = subprocess.run([str(found), "--version"], capture_output=True, text=True, check=True).stdout
     match = VERSION.search(out)
-    assert match and int(match.group(1)) >= major
+    assert match
+    assert int(match.group(1)) >= major
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -25,7 +26,9 @@ from support.ops import TRAINED, Trained, artifact_file, flip_byte, restore_into
 
 def test_manifest_lists_every_file_with_size_and_sha256(trained: Trained) -> None:
     manifest = trained.manifest
-    on_disk = sorted(p.relative_to(trained.backup).as_posix() for p in trained.backup.rglob("*") if p.is_file())
+    on_disk = sorted(
+        p.relative_to(trained.backup).as_posix() for p in trained.backup.rglob("*") if p.is_file()
+    )
     assert sorted([f.path for f in manifest.files] + [MANIFEST]) == on_disk
     for entry in manifest.files:
         path = trained.backup / entry.path
@@ -106,9 +109,9 @@ def test_damaged_artifact_fails_verify_and_restore_naming_the_file(
         (backup / name).write_bytes(data[: len(data) // 2])
         expected = f"{name}: truncated"
     before = tree_digest(home.home)
-    with pytest.raises(BackupCorrupt, match=expected):
+    with pytest.raises(BackupCorrupt, match=re.escape(expected)):
         verify(backup)
-    with pytest.raises(BackupCorrupt, match=f"refusing to restore: .*{expected}"):
+    with pytest.raises(BackupCorrupt, match=f"refusing to restore: .*{re.escape(expected)}"):
         restore_into(home, backup, home.home, force=True)
     assert tree_digest(home.home) == before
 
@@ -118,7 +121,7 @@ def test_restoring_over_a_non_empty_home_needs_force(trained: Trained, home: Set
     registry.delete_alias(TRAINED[0], CHAMPION)  # the home drifts from the backup
     (home.home / "stray.txt").write_text("not in the backup")
     before = tree_digest(home.home)
-    with pytest.raises(BackupInvalid, match="not empty.*--force"):
+    with pytest.raises(BackupInvalid, match=r"not empty.*--force"):
         restore_into(home, trained.backup, home.home)
     assert tree_digest(home.home) == before
     restore_into(home, trained.backup, home.home, force=True)

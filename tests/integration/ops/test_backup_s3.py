@@ -46,8 +46,11 @@ def test_backup_round_trip_through_s3(
     bad = fortress(home.home, "backup", "verify", f"{where}/{backup_id}", env=env)
     assert bad.returncode == 1
     assert name in one_error_line(bad)
-    refused = fortress(home.home, "backup", "restore", f"{where}/{backup_id}", "--to", str(fresh), "--force", env=env)
-    assert refused.returncode == 2 and name in one_error_line(refused)
+    refused = fortress(
+        home.home, "backup", "restore", f"{where}/{backup_id}", "--to", str(fresh), "--force", env=env
+    )
+    assert refused.returncode == 2
+    assert name in one_error_line(refused)
     assert tree_digest(fresh) == before
 
     second = fortress(home.home, "backup", "create", "--to", where, "--no-audit", "--json", env=env)

@@ -47,7 +47,8 @@ def test_backup_while_the_gateway_serves_fails_no_request(home: Settings, tmp_pa
         before = sum(statuses.values())
         backup = subprocess.run(
             [FORTRESS, "backup", "create", "--to", str(tmp_path / "b"), "--json"],
-            capture_output=True, text=True, env=command_env(home.home), cwd=home.home, timeout=300, check=False,
+            capture_output=True, text=True, env=command_env(home.home), cwd=home.home, timeout=300,
+            check=False,
         )  # fmt: skip
         during = sum(statuses.values()) - before
         time.sleep(0.5)

@@ -49,6 +49,12 @@ def test_create_encrypts_secrets_with_the_key_and_never_writes_them_plainly(
     assert settings["ops"]["backup_key"] == "***"
     key_file = tmp_path / "key.txt"
     key_file.write_text(key.decode())
+    del env["FORTRESS_OPS__BACKUP_KEY"]
+    again = fortress(
+        home.home, "backup", "create", "--to", str(tmp_path / "b"), "--key-file", str(key_file), env=env
+    )
+    assert again.returncode == 0, again.stderr
+    assert len(list((tmp_path / "b").glob("*/config/secrets.fernet"))) == 2
     verified = fortress(home.home, "backup", "verify", str(backup), "--key-file", str(key_file))
     assert verified.returncode == 0, verified.stderr
     assert "secrets decrypt with the given key" in verified.stdout

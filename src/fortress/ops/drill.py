@@ -127,6 +127,9 @@ def run_drill(
         )
     phases.done("registry_resolve")
     investigations = json.loads((folder / INVESTIGATIONS_FILE).read_text(encoding="utf-8"))
+    if not investigations:
+        report.problems.append("the backup's fingerprint covers no champion: nothing to prove")
+        return report
     with serve(restored.home, target.tracking_uri) as gateway:
         phases.done("gateway_ready")
         answers: list[str] = []

@@ -36,6 +36,22 @@ def test_backup_round_trip_through_s3(
     assert (fresh / "registry" / "mlflow.db").is_file()
     assert (fresh / "auth" / "keys.json").is_file()
 
+
+def test_tampered_object_in_s3_is_named_and_prune_keeps_the_newest(
+    trained: Trained, home: Settings, tmp_path: Path, s3_endpoint: str, s3_bucket: str
+) -> None:
+    import boto3
+
+    env = {"FORTRESS_OPS__S3_ENDPOINT_URL": s3_endpoint}
+    where = f"s3://{s3_bucket}/fortress/backups"
+    first = fortress(home.home, "backup", "create", "--to", where, "--no-audit", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    backup_id = json.loads(first.stdout)["backup_id"]
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint)
+    fresh = tmp_path / "untouched-home"
+    fresh.mkdir()
+    (fresh / "state.txt").write_text("the home before the refused restore")
+
     # One byte flipped in one object: verify and restore name it; the home stays as it was.
     name = artifact_file(trained.manifest)
     key = f"fortress/backups/{backup_id}/{name}"

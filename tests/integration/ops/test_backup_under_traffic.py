@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import pytest
 
 from fortress.ops.restore import verify
 from fortress.settings import Settings
@@ -18,7 +17,7 @@ from support.cli import FORTRESS, command_env
 from support.up_process import fortress_up
 
 
-@pytest.mark.slow
+# ~22 s, yet not marked slow: issue 16 wants the concurrent-traffic backup test in `make test`.
 def test_backup_while_the_gateway_serves_fails_no_request(home: Settings, tmp_path: Path) -> None:
     unlimited = {"FORTRESS_GATEWAY__RATE_LIMIT__ENABLED": "false"}  # the senders alone would exceed it
     with fortress_up(home.home, "--no-train", "--workers", "1", env=unlimited) as up:

@@ -17,8 +17,8 @@ from fortress.cli.ops_wiring import (
     s3_endpoint,
 )
 from fortress.ops.crypto import new_key, read_key
-from fortress.ops.errors import BackupCorrupt
-from fortress.ops.location import backup_ref
+from fortress.ops.errors import BackupCorrupt, BackupInvalid
+from fortress.ops.location import LocalLocation, Location, backup_ref
 from fortress.ops.restore import restore, verify
 from fortress.ops.retention import listed, prune
 from fortress.ops.stores import default_stores
@@ -55,6 +55,7 @@ def create_command(
     settings = load_settings()
     key = _key(settings, key_file)
     where = default_location(settings, to)
+    _outside_home(settings, where)
     registry = open_registry(settings)
     source = backup_source(settings, key, audit=audit)
     manifest, path = create_backup(
@@ -76,6 +77,16 @@ def create_command(
         f"{len(manifest.fingerprint['champions'])} champions, "
         f"fingerprint {manifest.fingerprint['digest'][:16]}"
     )
+
+
+def _outside_home(settings: Settings, where: Location) -> None:
+    """A backup inside the home would be swapped away by the first restore."""
+    if isinstance(where, LocalLocation):
+        home = settings.home.expanduser().resolve()
+        if where.root == home or where.root.is_relative_to(home):
+            raise BackupInvalid(
+                f"backups cannot live inside the home they back up ({home}): choose --to elsewhere"
+            )
 
 
 @app.command("list")

@@ -55,6 +55,12 @@ def test_malformed_backup_key_is_refused_before_anything_is_written(tmp_path: Pa
     assert not (tmp_path / "b").exists()
 
 
+def test_backups_may_not_live_inside_the_home(tmp_path: Path) -> None:
+    result = fortress(tmp_path, "backup", "create", "--to", str(tmp_path / "backups"))
+    assert result.returncode == 2
+    assert "cannot live inside the home" in one_error_line(result)
+
+
 def test_empty_location_lists_nothing(tmp_path: Path) -> None:
     result = fortress(tmp_path, "backup", "list", "--from", str(tmp_path / "none"))
     assert result.returncode == 0, result.stderr

@@ -98,6 +98,9 @@ CLAIMS: dict[str, str] = {
     "fortress dr drill --report": (
         "tests/e2e/test_dr_drill.py::test_drill_on_a_fresh_home_gives_identical_answers"
     ),
+    "fortress cost report --json --memory-gib --metrics --prices --vcpus --window": (
+        "tests/integration/ops/test_cost_report.py::test_cost_report_counts_what_was_sent_and_prices_it_by_hand"
+    ),
     "fortress keys list": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
     "fortress keys revoke": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
     "fortress features apply": (

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from fortress.cli import backup, datasets, docs, dr, drift, features, keys, models, serve, train, up
+from fortress.cli import backup, cost, datasets, docs, dr, drift, features, keys, models, serve, train, up
 from fortress.errors import FortressError
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.add_typer(features.app, name="features")
 app.add_typer(drift.app, name="drift")
 app.add_typer(backup.app, name="backup")
 app.add_typer(dr.app, name="dr")
+app.add_typer(cost.app, name="cost")
 
 
 def main() -> None:

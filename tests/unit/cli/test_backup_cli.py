@@ -21,6 +21,8 @@ from support.cli import fortress, one_error_line
         ["backup", "key", "--help"],
         ["dr", "--help"],
         ["dr", "drill", "--help"],
+        ["cost", "--help"],
+        ["cost", "report", "--help"],
     ],
 )
 def test_every_ops_command_has_help(tmp_path: Path, args: list[str]) -> None:
@@ -59,6 +61,17 @@ def test_backups_may_not_live_inside_the_home(tmp_path: Path) -> None:
     result = fortress(tmp_path, "backup", "create", "--to", str(tmp_path / "backups"))
     assert result.returncode == 2
     assert "cannot live inside the home" in one_error_line(result)
+
+
+def test_cost_report_bad_input_is_one_clear_line(tmp_path: Path) -> None:
+    bad = fortress(tmp_path, "cost", "report", "--metrics", "http://127.0.0.1:9/metrics", "--window", "soon")
+    assert bad.returncode == 2
+    assert "--window must look like" in one_error_line(bad)
+    (tmp_path / "prices.json").write_text("{not json")
+    args = ["--metrics", "http://127.0.0.1:9/metrics", "--prices", str(tmp_path / "prices.json")]
+    assert "cannot read the price file" in one_error_line(fortress(tmp_path, "cost", "report", *args))
+    unreachable = fortress(tmp_path, "cost", "report", "--metrics", "http://127.0.0.1:9/metrics")
+    assert "cannot read metrics at http://127.0.0.1:9/metrics" in one_error_line(unreachable)
 
 
 def test_empty_location_lists_nothing(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from fortress.features.settings import FeatureSettings
 from fortress.gateway.settings import GatewaySettings
 from fortress.http.settings import HttpSettings
 from fortress.monitoring.settings import MonitoringSettings
+from fortress.ops.settings import OpsSettings
 from fortress.registry.settings import RegistrySettings
 from fortress.runtime.settings import RuntimeSettings
 from fortress.server.settings import ServerSettings
@@ -65,6 +66,8 @@ class Settings(BaseSettings):
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     """Limits of the HTTP server layer of the gateway and the model server (docs/SECURITY.md)."""
+    ops: OpsSettings = Field(default_factory=OpsSettings)
+    """Backups, restores and the DR drill (docs/OPERATIONS.md)."""
 
     def tracking_uri(self) -> str:
         return self.registry.store_uri(self.home)

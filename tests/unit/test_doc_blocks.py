@@ -67,6 +67,40 @@ CLAIMS: dict[str, str] = {
         "tests/unit/cli/test_keys.py::test_create_prints_the_key_once_with_how_to_use_it"
     ),
     "fortress keys create --name --scope": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
+    "fortress backup key": "tests/unit/cli/test_backup_cli.py::test_backup_key_is_a_fernet_key",
+    "fortress backup create --to": (
+        "tests/integration/ops/test_backup_s3.py::test_backup_round_trip_through_s3"
+    ),
+    "fortress backup create --key-file --to": (
+        "tests/integration/ops/test_backup_cli.py::"
+        "test_create_encrypts_secrets_with_the_key_and_never_writes_them_plainly"
+    ),
+    "export FORTRESS_OPS__BACKUP_KEY": (
+        "tests/integration/ops/test_backup_cli.py::"
+        "test_create_encrypts_secrets_with_the_key_and_never_writes_them_plainly"
+    ),
+    "fortress backup list --from": (
+        "tests/integration/ops/test_backup_cli.py::test_list_and_prune_keep_the_newest"
+    ),
+    "fortress backup verify": (
+        "tests/integration/ops/test_backup_cli.py::"
+        "test_verify_and_restore_refuse_a_tampered_backup_naming_the_file"
+    ),
+    "fortress backup restore --to": (
+        "tests/integration/ops/test_backup_cli.py::test_restore_needs_force_over_a_non_empty_home"
+    ),
+    "fortress backup restore --force": (
+        "tests/integration/ops/test_backup_cli.py::test_restore_needs_force_over_a_non_empty_home"
+    ),
+    "fortress backup prune --from --keep-days": (
+        "tests/integration/ops/test_backup_cli.py::test_list_and_prune_keep_the_newest"
+    ),
+    "fortress dr drill --report": (
+        "tests/e2e/test_dr_drill.py::test_drill_on_a_fresh_home_gives_identical_answers"
+    ),
+    "fortress cost report --json --memory-gib --metrics --prices --vcpus --window": (
+        "tests/integration/ops/test_cost_report.py::test_cost_report_counts_what_was_sent_and_prices_it_by_hand"
+    ),
     "fortress keys list": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
     "fortress keys revoke": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
     "fortress features apply": (

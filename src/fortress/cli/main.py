@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from fortress.cli import datasets, docs, drift, features, keys, models, serve, train, up
+from fortress.cli import backup, cost, datasets, docs, dr, drift, features, keys, models, serve, train, up
 from fortress.errors import FortressError
 
 app = typer.Typer(
@@ -30,6 +30,9 @@ app.add_typer(docs.app, name="docs")
 app.add_typer(keys.app, name="keys")
 app.add_typer(features.app, name="features")
 app.add_typer(drift.app, name="drift")
+app.add_typer(backup.app, name="backup")
+app.add_typer(dr.app, name="dr")
+app.add_typer(cost.app, name="cost")
 
 
 def main() -> None:

@@ -33,7 +33,11 @@ def test_create_encrypts_secrets_with_the_key_and_never_writes_them_plainly(
     manifest = json.loads(result.stdout)
     backup = tmp_path / "b" / manifest["backup_id"]
     assert manifest["secrets"]["status"] == "encrypted"
-    assert set(manifest["secrets"]["paths"]) == {"gateway.auth.jwt_hs256_secret", "features.redis_url"}
+    assert set(manifest["secrets"]["paths"]) == {
+        "gateway.auth.jwt_hs256_secret",
+        "features.redis_url",
+        "monitoring.inference_log.salt",
+    }
     for path in backup.rglob("*"):
         if path.is_file():
             raw = path.read_bytes()

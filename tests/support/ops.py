@@ -40,6 +40,10 @@ def home_settings(home: Path, **registry: Any) -> Settings:
     )
 
 
+INFERENCE_LOG_PART = "date=2026-12-04/model=dga_detector/part-1-1-0.parquet"
+"""A file of the home's inference log (``train_home`` writes it)."""
+
+
 def train_home(settings: Settings) -> MlflowRegistry:
     """``TRAINED`` registered as champions, plus a key, an audit log and a feature repository."""
     from fortress.catalog import resolve_models
@@ -65,12 +69,17 @@ def train_home(settings: Settings) -> MlflowRegistry:
     (features / "offline" / "user_activity" / "part-0.parquet").write_bytes(os.urandom(2048))
     (features / "registry.db").write_bytes(os.urandom(512))
     (features / "online.db").write_bytes(b"rebuilt by materialization")
+    logged = settings.monitoring.inference_log.log_dir(features) / INFERENCE_LOG_PART
+    logged.parent.mkdir(parents=True)
+    logged.write_bytes(os.urandom(1024))
     return registry
 
 
-def take_backup(settings: Settings, where: Path, key: bytes | None = None) -> tuple[Manifest, Path]:
+def take_backup(
+    settings: Settings, where: Path, key: bytes | None = None, *, inference_log: bool = False
+) -> tuple[Manifest, Path]:
     registry = MlflowRegistry(settings.registry, settings.home)
-    source = backup_source(settings, key, audit=True)
+    source = backup_source(settings, key, audit=True, inference_log=inference_log)
     manifest, path = create_backup(
         source, default_stores(), registry, in_process_answers(settings, registry), LocalLocation(where)
     )

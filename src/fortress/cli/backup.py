@@ -47,6 +47,12 @@ def create_command(
     ] = None,
     key_file: KeyFile = None,
     audit: Annotated[bool, typer.Option("--audit/--no-audit", help="Include the audit log.")] = True,
+    inference_log: Annotated[
+        bool,
+        typer.Option(
+            "--inference-log/--no-inference-log", help="Include the inference log (it can be large)."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Back up the home while the gateway serves: MLflow store, artifacts, features, keys, audit, config."""
@@ -57,7 +63,7 @@ def create_command(
     where = default_location(settings, to)
     _outside_home(settings, where)
     registry = open_registry(settings)
-    source = backup_source(settings, key, audit=audit)
+    source = backup_source(settings, key, audit=audit, inference_log=inference_log)
     manifest, path = create_backup(
         source, default_stores(), registry, in_process_answers(settings, registry), where, progress
     )

@@ -92,7 +92,7 @@ def _fresh_backup(settings: Settings, where: Path) -> Path:
     from fortress.ops.backup import create_backup
 
     registry = open_registry(settings)
-    source = backup_source(settings, None, audit=False)
+    source = backup_source(settings, None, audit=False, inference_log=False)
     fingerprinting = in_process_answers(settings, registry)
     manifest, path = create_backup(
         source, default_stores(), registry, fingerprinting, LocalLocation(where), progress

@@ -24,7 +24,7 @@ from fortress.ops.errors import OpsFailed
 from fortress.ops.fingerprint import Investigations
 from fortress.ops.location import Location, location
 from fortress.ops.stores.base import Source, Target
-from fortress.ops.stores.files import AUDIT, FEATURES, KEYS
+from fortress.ops.stores.files import AUDIT, FEATURES, INFERENCE_LOG, KEYS
 from fortress.registry.base import ModelRegistry
 from fortress.settings import Settings
 
@@ -41,7 +41,9 @@ def default_location(settings: Settings, given: str | None) -> Location:
     return location(text, s3_endpoint(settings))
 
 
-def store_paths(settings: Settings, home: Path, *, audit: bool = True) -> dict[str, Path]:
+def store_paths(
+    settings: Settings, home: Path, *, audit: bool = True, inference_log: bool = True
+) -> dict[str, Path]:
     from fortress.gateway.auth.keys import keys_path
 
     paths = {
@@ -50,16 +52,19 @@ def store_paths(settings: Settings, home: Path, *, audit: bool = True) -> dict[s
     }
     if audit and settings.gateway.events.sink == "file":
         paths[AUDIT] = settings.gateway.events.log_path(home)
+    log = settings.monitoring.inference_log
+    if inference_log and log.sink == "parquet":
+        paths[INFERENCE_LOG] = log.log_dir(settings.features.repo_root(home))
     return {name: path.expanduser().resolve() for name, path in paths.items()}
 
 
-def backup_source(settings: Settings, key: bytes | None, *, audit: bool) -> Source:
+def backup_source(settings: Settings, key: bytes | None, *, audit: bool, inference_log: bool) -> Source:
     home = settings.home.expanduser().resolve()
     return Source(
         home=home,
         tracking_uri=settings.tracking_uri(),
         s3_endpoint_url=settings.registry.s3_endpoint_url,
-        paths=store_paths(settings, home, audit=audit),
+        paths=store_paths(settings, home, audit=audit, inference_log=inference_log),
         config=settings.model_dump(),
         key=key,
     )
@@ -83,7 +88,8 @@ def investigations(names: list[str], count: int) -> Investigations:
 
 
 def in_process_answers(settings: Settings, registry: ModelRegistry) -> Fingerprinting:
-    """The gateway service on this process, audit events to a scratch file, drift counting off."""
+    """The gateway service on this process, audit events to a scratch file, drift counting and the
+    inference log off."""
 
     def answer(batch: Investigations) -> list[dict[str, Any]]:
         from fortress.gateway.platform import build_platform
@@ -98,7 +104,9 @@ def in_process_answers(settings: Settings, registry: ModelRegistry) -> Fingerpri
                     "feature_store": False,
                 }
             )
-            monitoring = settings.monitoring.model_copy(update={"drift_enabled": False})
+            # drift off, and nothing of the fingerprint's investigations in the home's inference log
+            log = settings.monitoring.inference_log.model_copy(update={"enabled": False})
+            monitoring = settings.monitoring.model_copy(update={"drift_enabled": False, "inference_log": log})
             scoped = settings.model_copy(update={"gateway": gateway, "monitoring": monitoring})
             platform = build_platform(scoped, registry)
 

@@ -21,7 +21,16 @@ from fortress.ops.stores.base import FileStore, Source, Target
 from fortress.registry.base import CHAMPION
 from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.settings import Settings
-from support.ops import TRAINED, Trained, artifact_file, flip_byte, restore_into, take_backup, tree_digest
+from support.ops import (
+    INFERENCE_LOG_PART,
+    TRAINED,
+    Trained,
+    artifact_file,
+    flip_byte,
+    restore_into,
+    take_backup,
+    tree_digest,
+)
 
 
 def test_manifest_lists_every_file_with_size_and_sha256(trained: Trained) -> None:
@@ -42,6 +51,7 @@ def test_manifest_lists_every_file_with_size_and_sha256(trained: Trained) -> Non
     stores = {f.store for f in manifest.files}
     assert {"mlflow", "artifacts", "features", "keys", "audit", "config", "fingerprint"} == stores
     assert not any(f.path.endswith("online.db") for f in manifest.files)  # rebuilt by materialization
+    assert not any("inference_log" in f.path for f in manifest.files)  # only when asked for
     audit = next(f for f in manifest.files if f.store == "audit")
     assert (trained.backup / audit.path).read_text().endswith("}\n")  # cut at the last whole event
     assert verify(trained.backup).backup_id == manifest.backup_id
@@ -71,6 +81,22 @@ def test_restored_home_serves_its_own_artifacts(trained: Trained, home: Settings
     assert keys  # hashes only
     assert not (other.home / "features" / "online.db").exists()
     assert (other.home / "features" / "offline" / "user_activity" / "part-0.parquet").is_file()
+
+
+def test_the_inference_log_is_backed_up_when_asked_and_restored(trained: Trained, tmp_path: Path) -> None:
+    manifest, backup = take_backup(trained.settings, tmp_path / "backups", inference_log=True)
+    assert "inference_log" in manifest.stores
+    assert [f.path for f in manifest.files if f.store == "inference_log"] == [
+        f"inference_log/inference_log/{INFERENCE_LOG_PART}"
+    ]
+    features = trained.settings.features.repo_root(trained.settings.home)
+    original = trained.settings.monitoring.inference_log.log_dir(features) / INFERENCE_LOG_PART
+    other = trained.settings.model_copy(update={"home": tmp_path / "restored"})
+    restore_into(other, backup, other.home)
+    restored = (
+        other.monitoring.inference_log.log_dir(other.features.repo_root(other.home)) / INFERENCE_LOG_PART
+    )
+    assert restored.read_bytes() == original.read_bytes()
 
 
 class Failing(FileStore):
@@ -144,7 +170,7 @@ def test_backup_of_a_home_without_champions_skips_what_is_absent(tmp_path: Path,
     registry = MlflowRegistry(settings.registry, settings.home)  # an empty, migrated store
     assert registry.model_names() == []
     manifest, backup = take_backup(settings, tmp_path / "backups")
-    assert set(manifest.stores["skipped"]["names"]) == {"artifacts", "features", "keys", "audit"}
+    assert set(manifest.stores["skipped"]["names"]) == {"artifacts", "features", "keys", "audit", "inference_log"}
     assert manifest.fingerprint["champions"] == {}
     restored = restore_into(settings, backup, tmp_path / "restored")
     with pytest.raises(NotFound):

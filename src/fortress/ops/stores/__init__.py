@@ -7,7 +7,7 @@ from fortress.ops.stores.artifacts import ArtifactStore
 from fortress.ops.stores.backend import BackendStore
 from fortress.ops.stores.base import Store
 from fortress.ops.stores.config import ConfigStore
-from fortress.ops.stores.files import AUDIT, FEATURES, KEYS, AppendLogStore, TreeStore
+from fortress.ops.stores.files import AUDIT, FEATURES, INFERENCE_LOG, KEYS, AppendLogStore, TreeStore
 
 
 def default_stores() -> list[Store]:
@@ -16,7 +16,8 @@ def default_stores() -> list[Store]:
     return [
         BackendStore(),
         ArtifactStore(),
-        TreeStore(FEATURES, exclude=("online.db", "feature_store.yaml")),
+        TreeStore(FEATURES, exclude=("online.db", "feature_store.yaml", INFERENCE_LOG)),
+        TreeStore(INFERENCE_LOG),
         TreeStore(KEYS),
         AppendLogStore(AUDIT),
         ConfigStore(),

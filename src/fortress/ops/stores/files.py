@@ -1,5 +1,6 @@
 """Plain files and folders of the home: the Feast repository (registry and offline data; the online store
-is rebuilt by materialization), the API key store (hashes only), the audit log (append-only)."""
+is rebuilt by materialization; the inference log apart, as its own optional store), the API key store
+(hashes only), the audit log (append-only), the inference log (Parquet files published by rename)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fortress.ops.stores.base import FileStore, Source, Target
 FEATURES = "features"
 KEYS = "keys"
 AUDIT = "audit"
+INFERENCE_LOG = "inference_log"
 
 
 class TreeStore(FileStore):

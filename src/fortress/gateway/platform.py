@@ -32,6 +32,7 @@ from fortress.monitoring.drift.monitor import DriftMonitor
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.monitoring.settings import MonitoringSettings
+from fortress.monitoring.store_metrics import FeatureStoreMetrics
 from fortress.process import freeze_startup_objects
 from fortress.registry.base import CHAMPION, ModelRegistry
 from fortress.settings import Settings
@@ -139,6 +140,7 @@ def build_platform(
         GatewayMetrics(metrics_registry),
         gateway,
     )
+    service.store_metrics = FeatureStoreMetrics(metrics_registry)
     authenticator = Authenticator(gateway.auth, key_store(settings.home, gateway.auth))
     limiter = build_rate_limiter(gateway.rate_limit)
     drift = drift_monitor(settings.monitoring, registry, metrics_registry)

@@ -31,7 +31,7 @@ from fortress.monitoring.drift.collector import DriftCollector
 from fortress.monitoring.drift.monitor import DriftMonitor
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
-from fortress.monitoring.settings import MonitoringSettings
+from fortress.monitoring.settings import AlertSettings, MonitoringSettings
 from fortress.monitoring.store_metrics import FeatureStoreMetrics
 from fortress.process import freeze_startup_objects
 from fortress.registry.base import CHAMPION, ModelRegistry
@@ -55,6 +55,8 @@ class GatewayPlatform:
     """Failed authentications per client address (``auth.max_failures_per_address``)."""
     drift: DriftMonitor | None = None
     """Drift counting and scores (``monitoring.drift_enabled``), ticking in the background once started."""
+    alert_settings: AlertSettings = field(default_factory=AlertSettings)
+    """The Alertmanager webhook receiver's (``monitoring.alerts``; the HTTP layer builds the inbox)."""
     working: asyncio.Semaphore = field(init=False)
     """Inference requests being parsed and run at once (``max_concurrent``); the rest wait their
     turn with their body read but not parsed, so a flood of connections cannot fill the event loop
@@ -157,6 +159,7 @@ def build_platform(
         freeze_gc,
         failure_throttle(gateway),
         drift,
+        settings.monitoring.alerts,
     )
 
 

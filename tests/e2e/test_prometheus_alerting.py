@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -278,6 +279,16 @@ def test_prometheus_scrapes_alerts_reach_the_gateway_and_every_query_evaluates(
         assert httpx.get(f"{up.url}/api/v1/alerts", timeout=10).status_code == 401
 
         check_every_query(prom, exported_samples(up))
+        # the runbook's commands (docs/MONITORING.md): promtool's instant query and the gateway's /health
+        promtool = shutil.which("promtool")
+        if promtool is not None:
+            shown = subprocess.run(
+                [promtool, "query", "instant", prom, "max by (model, feature) (ml_feature_drift_score) > 0.3"],
+                capture_output=True, text=True, timeout=60, check=True,
+            ).stdout  # fmt: skip
+            assert f'model="{MODEL}"' in shown, shown
+        health = httpx.get(f"{up.url}/health", timeout=10).json()
+        assert health["models"][MODEL]["available"] is True, health
         assert up.stop() == 0, up.output()[-3000:]
 
 

@@ -282,8 +282,9 @@ def test_prometheus_scrapes_alerts_reach_the_gateway_and_every_query_evaluates(
         # the runbook's commands (docs/MONITORING.md): promtool's instant query and the gateway's /health
         promtool = shutil.which("promtool")
         if promtool is not None:
+            drifting = "max by (model, feature) (ml_feature_drift_score) > 0.3"
             shown = subprocess.run(
-                [promtool, "query", "instant", prom, "max by (model, feature) (ml_feature_drift_score) > 0.3"],
+                [promtool, "query", "instant", prom, drifting],
                 capture_output=True, text=True, timeout=60, check=True,
             ).stdout  # fmt: skip
             assert f'model="{MODEL}"' in shown, shown

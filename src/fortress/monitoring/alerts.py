@@ -154,6 +154,9 @@ class AlertInbox:
 
     async def recent(self) -> list[dict[str, Any]]:
         """The recorded alerts, newest first (JSON-ready)."""
+        return await asyncio.to_thread(self._recent)
+
+    def _recent(self) -> list[dict[str, Any]]:
         with self._state() as state:
             return list(reversed(state["alerts"]))
 

@@ -4,14 +4,18 @@ alerts recorded and handed to a handler registered on ``app.state.alerts``; docu
 
 from __future__ import annotations
 
+import httpx
 import orjson
 import pytest
 
 from fortress.gateway.auth.keys import key_store
+from fortress.gateway.http.app import create_app
+from fortress.gateway.platform import build_platform
 from fortress.gateway.settings import GatewaySettings
 from fortress.monitoring.alerts import WebhookAlert
+from fortress.registry.mlflow_registry import MlflowRegistry
 from fortress.settings import Settings
-from support.gateway import gateway_candidates, gateway_client, register_gateway_models
+from support.gateway import gateway_candidates, register_gateway_models
 
 pytestmark = pytest.mark.anyio
 ALERTS = "/api/v1/alerts"
@@ -54,7 +58,11 @@ async def test_alert_endpoints_need_admin_and_record_and_hand_alerts(settings: S
     _, inference = store.create("analyst", ["inference"])
     _, admin = store.create("alertmanager", ["admin"])
     as_admin = {"Authorization": f"Bearer {admin}"}
-    async with gateway_client(settings) as (client, _):
+    app = create_app(build_platform(settings, MlflowRegistry(settings.registry, settings.home)))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
+    ):
         assert (await client.post(ALERTS, json=webhook())).status_code == 401
         forbidden = await client.post(ALERTS, json=webhook(), headers={"X-API-Key": inference})
         assert forbidden.status_code == 403
@@ -78,7 +86,6 @@ async def test_alert_endpoints_need_admin_and_record_and_hand_alerts(settings: S
         async def retrain(alert: WebhookAlert) -> None:
             got.append(alert)
 
-        app = client._transport.app  # type: ignore[attr-defined]
         app.state.alerts.register("retrain", retrain, alertnames={"FeatureDriftDetected"})
         ok = await client.post(ALERTS, json=webhook(), headers=as_admin)
         assert ok.status_code == 200, ok.text

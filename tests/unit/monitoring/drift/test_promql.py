@@ -1,5 +1,5 @@
-"""The PSI recording rules (deploy/prometheus/rules/recording.yml, shown in docs/MONITORING.md, "PSI
-across replicas in Prometheus") evaluated by ``promtool test rules`` on the counters of two replicas: the
+"""The PSI recording rules (deploy/prometheus/rules/recording.yml, described in docs/MONITORING.md,
+"PSI across replicas in Prometheus") evaluated by ``promtool test rules`` on the counters of two replicas: the
 same value as our Python PSI of the summed counts, and nothing below 500 rows."""
 
 from __future__ import annotations

@@ -62,7 +62,8 @@ def dashboards_doc_command(
     """Write the Grafana dashboard (deploy/grafana/) from its panel list (monitoring/dashboards.py)."""
     from fortress.docs.metric_names import EXTERNAL, exported_metric_names, names_in
     from fortress.errors import InvalidInput
-    from fortress.monitoring.dashboards import dashboard, queries
+    from fortress.monitoring.dashboards import queries
+    from fortress.monitoring.grafana import dashboard
 
     known = exported_metric_names() | set(EXTERNAL) | {"fortress:drift_psi:1h"}
     unknown = sorted({n for q in queries() for n in names_in(q)} - known)

@@ -1,9 +1,10 @@
-"""The Grafana dashboard of Fortress, built from one list of panels (``PANELS``) and their PromQL.
+"""The Grafana dashboard's panels and their PromQL: the one list (``ROWS``) the dashboard is built from.
 
-``fortress docs dashboards`` writes ``deploy/grafana/dashboards/fortress.json`` from it; a test checks
-the committed file equals ``dashboard()``, that every metric a query names is one the code exports
-(or an allow-listed external one: DCGM), and the Prometheus end-to-end test evaluates every query.
-Queries filter on the dashboard's ``$model`` variable (``model=~"$model"``, "All" = ``.*``).
+``fortress docs dashboards`` writes ``deploy/grafana/dashboards/fortress.json`` from it
+(``monitoring/grafana.py`` turns it into Grafana's JSON model); a test checks the committed file is
+the generated one and that every metric a query names is one the code exports (or an allow-listed
+external one: DCGM), and the Prometheus end-to-end test evaluates every query. Queries filter on the
+dashboard's ``$model`` variable (``model=~"$model"``, "All" = ``.*``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-UID = "fortress-ml"
 M = 'model=~"$model"'
 
 
@@ -259,73 +258,3 @@ ROWS: tuple[tuple[str, tuple[Panel, ...]], ...] = (
 def queries() -> list[str]:
     """Every PromQL expression of the dashboard, in order."""
     return [q.expr for _, panels in ROWS for panel in panels for q in panel.queries]
-
-
-def dashboard() -> dict[str, Any]:
-    """The dashboard as Grafana's JSON model (provisioned from a file: deploy/grafana/)."""
-    panels: list[dict[str, Any]] = []
-    y, next_id = 0, 1
-    for title, row in ROWS:
-        panels.append({"id": next_id, "type": "row", "title": title, "collapsed": False,
-                       "gridPos": {"h": 1, "w": 24, "x": 0, "y": y}, "panels": []})  # fmt: skip
-        next_id, y, x = next_id + 1, y + 1, 0
-        for panel in row:
-            if x + panel.width > 24:
-                x, y = 0, y + 8
-            panels.append(_panel(panel, next_id, x, y))
-            next_id, x = next_id + 1, x + panel.width
-        y += 8
-    return {
-        "uid": UID,
-        "title": "Fortress ML models",
-        "tags": ["fortress", "ml"],
-        "timezone": "utc",
-        "schemaVersion": 39,
-        "version": 1,
-        "editable": True,
-        "refresh": "30s",
-        "time": {"from": "now-6h", "to": "now"},
-        "templating": {"list": [_datasource_variable(), _model_variable()]},
-        "annotations": {"list": []},
-        "panels": panels,
-    }
-
-
-def _panel(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
-    targets = [
-        {"refId": chr(ord("A") + i), "datasource": DATASOURCE, "expr": q.expr, "legendFormat": q.legend}
-        | ({"format": "heatmap"} if panel.kind == "heatmap" else {})
-        for i, q in enumerate(panel.queries)
-    ]
-    return {
-        "id": panel_id,
-        "type": panel.kind,
-        "title": panel.title,
-        "description": panel.description,
-        "datasource": DATASOURCE,
-        "gridPos": {"h": 8, "w": panel.width, "x": x, "y": y},
-        "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
-        "options": dict(panel.options),
-        "targets": targets,
-    }
-
-
-def _datasource_variable() -> dict[str, Any]:
-    return {"name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus"}
-
-
-def _model_variable() -> dict[str, Any]:
-    return {
-        "name": "model",
-        "label": "Model",
-        "type": "query",
-        "datasource": DATASOURCE,
-        "query": {"query": "label_values(ml_inference_total, model)", "refId": "models"},
-        "definition": "label_values(ml_inference_total, model)",
-        "refresh": 2,
-        "includeAll": True,
-        "allValue": ".*",
-        "multi": True,
-        "current": {"text": "All", "value": "$__all"},
-        "sort": 1,
-    }

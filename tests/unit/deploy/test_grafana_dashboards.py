@@ -10,7 +10,8 @@ from pathlib import Path
 import yaml
 
 from fortress.cli.docs import dashboard_text
-from fortress.monitoring.dashboards import dashboard, queries
+from fortress.monitoring.dashboards import queries
+from fortress.monitoring.grafana import dashboard
 from support.cli import fortress, one_error_line
 
 ROOT = Path(__file__).resolve().parents[3]

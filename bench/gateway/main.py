@@ -13,7 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from bench.gateway import targets
+from bench.gateway import ab, targets
 from bench.gateway.connections import plan as many_plan
 from bench.gateway.connections import run_many
 from bench.gateway.ensemble import Ensemble, prepare
@@ -57,6 +57,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--no-c10k", action="store_true", help="skip the many-connections test")
     parser.add_argument(
+        "--ab-only", action="store_true", help="only the monitoring A/B: (b) and its twin, nothing written"
+    )
+    parser.add_argument(
+        "--ab-rounds", type=int, default=6, help="interleaved pairs of the monitoring A/B at c=16 (0: skip)"
+    )
+    parser.add_argument(
         "--home", type=Path, help="an existing trained FORTRESS_HOME (default: cached, trained once)"
     )
     parser.add_argument("--datasets-dir", type=Path, help=f"real datasets to train on (default: {DATASETS})")
@@ -74,7 +80,9 @@ def _datasets(args: argparse.Namespace) -> Path | None:
     return DATASETS.resolve() if DATASETS.is_dir() else None
 
 
-def _jobs(ensemble: Ensemble, work: Path, serve: Server | None, plan: LoadPlan, extras: bool) -> list[Job]:
+def _jobs(
+    ensemble: Ensemble, work: Path, serve: Server | None, plan: LoadPlan, extras: bool, ab_rounds: int
+) -> list[Job]:
     jobs = [
         Job(targets.floor(ensemble, free_port()), plan.concurrencies),
         Job(targets.local(ensemble, free_port(), work), plan.concurrencies),
@@ -84,8 +92,10 @@ def _jobs(ensemble: Ensemble, work: Path, serve: Server | None, plan: LoadPlan, 
             target = targets.remote(ensemble, free_port(), serve.base_url, work, patient=patient)
             jobs.append(Job(target, plan.concurrencies, companions=(serve.pid,)))
     if extras:
-        for extra in (targets.local_cached, targets.local_binary, targets.local_drift_off):
+        for extra in (targets.local_cached, targets.local_binary):
             jobs.append(Job(extra(ensemble, free_port(), work), (TARGET_CONCURRENCY,), extra=True))
+    if ab_rounds:
+        jobs.append(Job(ab.monitoring_off(ensemble, free_port(), work), (), extra=True))
     return jobs
 
 
@@ -139,13 +149,14 @@ def _benchmark(args: argparse.Namespace, plan: LoadPlan, work: Path) -> Outcome:
     outcome.body_bytes, outcome.floor_us = len(ensemble.body), ensemble.floor_us
     with contextlib.ExitStack() as stack:
         serve = _start_model_server(ensemble, work, stack, outcome)
-        jobs = _jobs(ensemble, work, serve, plan, not args.no_extras)
+        jobs = _jobs(ensemble, work, serve, plan, not args.no_extras, args.ab_rounds)
         live = start_all(jobs, ensemble.expected, stack, work, progress, outcome.failures, START_ERRORS)
         try:
             outcome.agreement = _agreement(live)
         except START_ERRORS as exc:
             outcome.agreement = [f"could not compare the answers: {exc}"]
         points = run_rounds(live, plan, progress, outcome.failures)
+        outcome.monitoring_ab = ab.report(ab.interleaved(live, args.ab_rounds, plan, progress))
         if not args.no_c10k:
             _many(live, points, args, outcome)
         progress("stopping every server")
@@ -185,10 +196,34 @@ def _start_model_server(
     return server
 
 
+def _ab_only(args: argparse.Namespace, plan: LoadPlan, work: Path) -> Outcome:
+    """(b) and its monitoring-off twin, the interleaved pairs only."""
+    outcome = Outcome(load_before=os.getloadavg())
+    ensemble = prepare(args.home, _datasets(args), work, progress)
+    with contextlib.ExitStack() as stack:
+        jobs = [
+            Job(targets.local(ensemble, free_port(), work), ()),
+            Job(ab.monitoring_off(ensemble, free_port(), work), ()),
+        ]
+        live = start_all(jobs, ensemble.expected, stack, work, progress, outcome.failures, START_ERRORS)
+        outcome.monitoring_ab = ab.report(ab.interleaved(live, max(1, args.ab_rounds), plan, progress))
+        progress("stopping every server")
+    return outcome
+
+
 def main(argv: list[str]) -> int:
     args = _parse(argv)
     concurrencies = tuple(int(c) for c in args.concurrency.split(","))
     plan = LoadPlan(concurrencies, args.warmup, args.duration, max(1, args.rounds), args.timeout)
+    if args.ab_only:
+        return run_and_report(
+            prefix="fortress-bench-ab-",
+            benchmark=lambda work: _ab_only(args, plan, work),
+            render=lambda outcome: "\n".join(["Monitoring cost:", "", *outcome.monitoring_ab]),
+            write_docs=write_docs,
+            docs=None,
+            required=set(),
+        )
     return run_and_report(
         prefix="fortress-bench-gateway-",
         benchmark=lambda work: _benchmark(args, plan, work),

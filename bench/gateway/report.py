@@ -40,6 +40,8 @@ class Outcome:
     floor_us: float = 0.0
     load_before: tuple[float, float, float] | None = None
     seconds: float = 0.0
+    monitoring_ab: list[str] = field(default_factory=list)
+    """The interleaved monitoring on/off A/B, as docs lines (bench/gateway/ab.py)."""
 
 
 def best(points: Sequence[Point], key: str, concurrency: int) -> Point | None:
@@ -252,6 +254,12 @@ def render(outcome: Outcome, plan: LoadPlan) -> str:
     ]
     if outcome.many is not None:
         lines += [f"{outcome.many.connections:,} concurrent connections:", "", *many_lines(outcome.many), ""]
+    if outcome.monitoring_ab:
+        lines += [
+            "Monitoring cost (bench/gateway/ab.py: interleaved pairs at c=16, order reversed each pair):",
+            "",
+        ]
+        lines += [*outcome.monitoring_ab, ""]
     lines += ["Every point measured:", "", *detail([*outcome.points, *outcome.extras]), ""]
     lines += ["### How to read it", "", *HOW_TO_READ, "", END]
     return "\n".join(lines) + "\n"

@@ -111,13 +111,6 @@ def local_cached(ensemble: Ensemble, port: int, work: Path) -> Target:
     return gateway(ensemble, port, work, key="local-cache", label=label, body=ensemble.cached_body)
 
 
-def local_drift_off(ensemble: Ensemble, port: int, work: Path) -> Target:
-    """(b) with drift counting off (``monitoring.drift_enabled``): its cost is (b) minus this row."""
-    label = f"{LOCAL}, drift counting off"
-    settings = {"FORTRESS_MONITORING__DRIFT_ENABLED": "false"}
-    return gateway(ensemble, port, work, key="local-no-drift", label=label, settings=settings)
-
-
 def local_binary(ensemble: Ensemble, port: int, work: Path) -> Target:
     """(b) sent the same investigation with the image as base64 float32 (``{"b64": ...}``)."""
     label = f"{LOCAL}, image as base64 float32"

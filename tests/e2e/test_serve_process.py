@@ -31,9 +31,10 @@ pytestmark = pytest.mark.timeout(TRAIN_LIMIT + 600)
 
 @pytest.fixture(scope="module")
 def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A registry with two simulator-trained champions (no datasets directory configured)."""
+    """A registry with three simulator-trained champions (no datasets directory configured); the README
+    serves dga_detector and phishing_url."""
     home = tmp_path_factory.mktemp("serve")
-    result = fortress(home, "train", "--models", f"{MODEL},dga_detector", timeout=TRAIN_LIMIT)
+    result = fortress(home, "train", "--models", f"{MODEL},dga_detector,phishing_url", timeout=TRAIN_LIMIT)
     assert result.returncode == 0, result.stderr[-3000:]
     return home
 
@@ -147,7 +148,9 @@ def test_two_workers_share_the_ports_and_stop_cleanly(trained_home: Path) -> Non
 
 def test_unknown_variables_are_reported_once_not_by_every_worker(trained_home: Path) -> None:
     typos = {"FORTRESS_REGISTRY__EXPERIMENTT": "x", "FORTRESS_SERVER__MAX_BODY_BYTE": "1"}
-    with serve(trained_home, "--workers", "2", env=typos) as server:
+    # as the README's `fortress serve --workers 2 --rest-port 9501 --grpc-port 0` (a free REST port)
+    with serve(trained_home, "--workers", "2", env=typos, grpc=False) as server:
+        assert ", gRPC off, " in server.output()
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=60) == 0, server.output()
     lines = server.output().splitlines()
@@ -176,17 +179,18 @@ def readme_curls() -> list[str]:
     return commands
 
 
-def test_readme_curl_examples_work(trained_home: Path) -> None:
+def test_readme_serve_and_curl_examples_work_on_the_default_ports(trained_home: Path) -> None:
+    """The README's `fortress serve --models dga_detector,phishing_url` as written (REST :8501, gRPC
+    :8500), then its curls as written."""
     import shlex
 
     commands = readme_curls()
     assert len(commands) >= 3
     bodies = []
-    with serve(trained_home) as server:
-        address = server.url.removeprefix("http://")
+    with serve(trained_home, "--models", "dga_detector,phishing_url", default_ports=True) as server:
+        assert server.url == "http://127.0.0.1:8501"
         for command in commands:
-            argv = [a.replace("localhost:8501", address) for a in shlex.split(command)]
-            out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+            out = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=30, check=True)
             bodies.append(orjson.loads(out.stdout))
     assert all("error" not in body for body in bodies), bodies
     assert bodies[0]["model_version_status"][0]["state"] == "AVAILABLE"

@@ -4,10 +4,13 @@ back on the same ports (a trial call closes the circuit, the poll serves the mod
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -177,3 +180,31 @@ async def test_a_recovered_server_is_used_again_without_waiting_for_the_poll_or_
             assert backend.breaker.state is BreakerState.CLOSED
     finally:
         await backend.aclose()
+
+
+async def test_the_example_in_docs_backends_md_runs(settings: Settings, candidates: ServedCandidates) -> None:
+    """The doc's block, run against ``fortress serve`` over v2 gRPC: only the address and the model
+    (the doc's phishing_url and its texts become this test's tiny model and its feeds) are swapped."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "BACKENDS.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", doc, flags=re.DOTALL)
+    rest_port, grpc_port = free_port(), free_port()
+    swaps = {
+        '"serving:8500"': f'"127.0.0.1:{grpc_port}"',
+        '"phishing_url"': f'"{TINY}"',
+        '{"text": texts}': "feeds",
+    }
+    for old, new in swaps.items():
+        assert old in block, old
+        block = block.replace(old, new)
+    register(settings, candidates)
+    namespace: dict[str, Any] = {"specs": {TINY: TINY_SPEC}, "feeds": FEEDS}
+    with serving(settings, rest_port, grpc_port):
+        code = compile(block, "docs/BACKENDS.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        try:
+            await eval(code, namespace)
+            answer = namespace["answer"]
+            assert (answer.model, answer.version) == (TINY, 2)  # the canary
+            want = onnx_probabilities(candidates.tiny_v2.onnx, FEEDS)
+            np.testing.assert_allclose(answer.probabilities, want, atol=1e-6)
+        finally:
+            await namespace["backend"].aclose()

@@ -16,7 +16,10 @@ from pathlib import Path
 import httpx
 
 from .cli import FORTRESS, command_env
-from .processes import free_port, running
+from .processes import free_port, port_is_free, running
+
+DEFAULT_PORT = 8000
+"""``fortress up``'s default port (GatewaySettings.port)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +49,22 @@ class Up:
 
 @contextmanager
 def fortress_up(
-    home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    home: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    default_port: bool = False,
 ) -> Iterator[Up]:
-    port = free_port()
+    """``default_port``: no ``--port``, as ``make run`` starts it (8000, which must be free)."""
+    if default_port:
+        port = DEFAULT_PORT
+        assert port_is_free(port), f"port {port} is taken: `make run`'s default port is needed here"
+    else:
+        port = free_port()
     full_env = command_env(home, env)
     url = f"http://127.0.0.1:{port}"
     log = home / f"up-{port}.log"
-    cmd = [FORTRESS, "up", "--port", str(port), *args]
+    cmd = [FORTRESS, "up", *([] if default_port else ["--port", str(port)]), *args]
     with running(cmd, f"{url}/health/live", timeout=timeout, env=full_env, cwd=home, log=log) as proc:
         up = Up(proc, url, log)
         deadline = time.monotonic() + 60

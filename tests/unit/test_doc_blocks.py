@@ -15,8 +15,8 @@ from support.doc_blocks import REPO, ShellBlock, all_shell_blocks, command_key, 
 
 CLAIMS: dict[str, str] = {
     "make run": (
-        "tests/e2e/test_reference_ensemble.py::"
-        "test_up_trains_all_twelve_then_serves_them_through_the_printed_curl"
+        "tests/e2e/test_make_run_simulator.py::"
+        "test_up_on_a_fresh_home_trains_on_the_simulator_then_a_second_start_reuses_it"
     ),
     "make test": ".ci/run",
     "curl /api/v1/inference": (
@@ -51,14 +51,14 @@ CLAIMS: dict[str, str] = {
         "tests/e2e/test_reference_ensemble.py::test_docs_models_is_generated_from_the_registry"
     ),
     "fortress serve --models": (
-        "tests/e2e/test_serve_process.py::test_serves_predictions_and_drains_in_flight_requests_on_sigterm"
+        "tests/e2e/test_serve_process.py::test_readme_serve_and_curl_examples_work_on_the_default_ports"
     ),
     "fortress serve --grpc-port --rest-port --workers": (
-        "tests/e2e/test_serve_process.py::test_two_workers_share_the_ports_and_stop_cleanly"
+        "tests/e2e/test_serve_process.py::test_unknown_variables_are_reported_once_not_by_every_worker"
     ),
     "fortress up": (
-        "tests/e2e/test_reference_ensemble.py::"
-        "test_up_trains_all_twelve_then_serves_them_through_the_printed_curl"
+        "tests/e2e/test_make_run_simulator.py::"
+        "test_up_on_a_fresh_home_trains_on_the_simulator_then_a_second_start_reuses_it"
     ),
     "fortress up --no-train --port --workers": (
         "tests/e2e/test_gateway_process.py::test_two_gateway_workers_share_the_port_and_the_api_key"
@@ -115,11 +115,15 @@ CLAIMS: dict[str, str] = {
         "tests/e2e/test_prometheus_alerting.py::"
         "test_prometheus_scrapes_alerts_reach_the_gateway_and_every_query_evaluates"
     ),
-    "curl /v1/models/dga_detector": ("tests/e2e/test_serve_process.py::test_readme_curl_examples_work"),
-    "curl /v1/models/dga_detector:predict": (
-        "tests/e2e/test_serve_process.py::test_readme_curl_examples_work"
+    "curl /v1/models/dga_detector": (
+        "tests/e2e/test_serve_process.py::test_readme_serve_and_curl_examples_work_on_the_default_ports"
     ),
-    "curl /v2/models/dga_detector": ("tests/e2e/test_serve_process.py::test_readme_curl_examples_work"),
+    "curl /v1/models/dga_detector:predict": (
+        "tests/e2e/test_serve_process.py::test_readme_serve_and_curl_examples_work_on_the_default_ports"
+    ),
+    "curl /v2/models/dga_detector": (
+        "tests/e2e/test_serve_process.py::test_readme_serve_and_curl_examples_work_on_the_default_ports"
+    ),
     "export FORTRESS_GATEWAY__BACKENDS": (
         "tests/e2e/test_gateway_process.py::test_remote_backends_answer_like_the_local_runtime"
     ),

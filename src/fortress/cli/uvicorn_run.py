@@ -6,8 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +55,22 @@ def run_server(
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     if workers == 1:
         run_one(LimitedConfig(build_app(), limits=settings.http, **options))
-    else:
-        export_to_workers(settings, sections)
+        return
+    with worker_metrics_dir() as metrics_dir:  # every worker's metrics in each scrape
+        monitoring = settings.monitoring.model_copy(update={"worker_metrics_dir": metrics_dir})
+        settings = settings.model_copy(update={"monitoring": monitoring})
+        export_to_workers(settings, (*sections, "monitoring"))
         run_workers(LimitedConfig(factory, limits=settings.http, factory=True, workers=workers, **options))
+
+
+@contextlib.contextmanager
+def worker_metrics_dir() -> Iterator[Path]:
+    """A fresh directory for the workers' metric files (``monitoring/worker_files.py``), removed after."""
+    path = Path(tempfile.mkdtemp(prefix="fortress-metrics-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def run_one(config: Config) -> None:

@@ -116,23 +116,25 @@ class FanOut:
         if isinstance(result, str):
             spec = self.expected.get(name)
             return Outcome(name, None, f"{error}; fallback {spec.fallback if spec else None}: {result}")
-        self.metrics.for_model(name).fallback.inc()
+        routed = served.get(name)
+        version = routed.model.version if routed is not None else None
+        self.metrics.served(name, version, DEFAULT_ROUTE).fallback.inc()
         return Outcome(name, result.prediction, error, result.risk, result.confidence)
 
     def _succeeded(
         self, call: ModelCall, pending: Pending, seconds: float, fallback_for: str | None
     ) -> Outcome:
-        metrics = self.metrics.for_model(call.name)
+        answer = pending.answer()
+        metrics = self.metrics.served(call.name, answer.version, DEFAULT_ROUTE)
         metrics.latency.observe(seconds)
         metrics.success.inc()
         metrics.availability.set(1)
-        prediction, risk, confidence = self._summarizer.prediction(
-            call.routed.model.spec, pending.answer(), DEFAULT_ROUTE, fallback_for
-        )
+        spec = call.routed.model.spec
+        prediction, risk, confidence = self._summarizer.prediction(spec, answer, DEFAULT_ROUTE, fallback_for)
         metrics.confidence.observe(confidence)
+        metrics.predicted(prediction["label"], len(spec.labels)).inc()
         drift = self.drift
         if drift is not None:  # the one place served rows reach drift counting: after encoding, answered
-            answer = pending.answer()
             drift.observe(call.name, answer.version, call.feeds, answer.probabilities)
         return Outcome(call.name, prediction, "", risk, confidence)
 
@@ -146,7 +148,7 @@ class FanOut:
         else:  # a bug or an unexpected client error: one model, not the request
             logger.error("model %s failed on the %s backend", name, kind, exc_info=exc)
             reason = f"{type(exc).__name__} ({kind} backend)"
-        metrics = self.metrics.for_model(name)
+        metrics = self.metrics.served(name, routed.model.version, DEFAULT_ROUTE)
         metrics.error.inc()
         metrics.availability.set(0)
         return reason

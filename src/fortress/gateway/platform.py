@@ -29,6 +29,7 @@ from fortress.gateway.service import EnsembleService
 from fortress.gateway.settings import LOCAL, GatewaySettings
 from fortress.monitoring.drift.collector import DriftCollector
 from fortress.monitoring.drift.monitor import DriftMonitor
+from fortress.monitoring.export import LocalExport, MetricsExport, metrics_export
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.monitoring.settings import AlertSettings, MonitoringSettings
@@ -55,6 +56,8 @@ class GatewayPlatform:
     """Failed authentications per client address (``auth.max_failures_per_address``)."""
     drift: DriftMonitor | None = None
     """Drift counting and scores (``monitoring.drift_enabled``), ticking in the background once started."""
+    metrics_export: MetricsExport | None = None
+    """What ``/metrics`` answers: this process's registry (default), or every worker's."""
     alert_settings: AlertSettings = field(default_factory=AlertSettings)
     """The Alertmanager webhook receiver's (``monitoring.alerts``; the HTTP layer builds the inbox)."""
     working: asyncio.Semaphore = field(init=False)
@@ -64,8 +67,16 @@ class GatewayPlatform:
 
     def __post_init__(self) -> None:
         self.working = asyncio.Semaphore(self.settings.max_concurrent)
+        if self.metrics_export is None:
+            self.metrics_export = LocalExport(self.metrics_registry)
+
+    async def render_metrics(self) -> bytes:
+        assert self.metrics_export is not None
+        return await self.metrics_export.render()
 
     async def start(self) -> None:
+        assert self.metrics_export is not None
+        self.metrics_export.start()
         if self.drift is not None:
             self.drift.start()
         service = self.service
@@ -93,6 +104,8 @@ class GatewayPlatform:
         await service.events.aclose()
         if self.drift is not None:
             await self.drift.aclose()
+        assert self.metrics_export is not None
+        await self.metrics_export.aclose()  # the last flush: what this worker counted, to the end
 
     async def admit(self, headers: Mapping[str, str], scope: str, client: str | None = None) -> Principal:
         """Authenticate (401, 429 for an address with too many failures), authorize (403), then
@@ -159,6 +172,7 @@ def build_platform(
         freeze_gc,
         failure_throttle(gateway),
         drift,
+        metrics_export(metrics_registry, settings.monitoring),
         settings.monitoring.alerts,
     )
 

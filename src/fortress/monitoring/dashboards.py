@@ -57,6 +57,17 @@ ROWS: tuple[tuple[str, tuple[Panel, ...]], ...] = (
                 description="Model calls per second, every worker and replica summed.",
             ),
             Panel(
+                "Inference requests per second by version and route",
+                (
+                    _q(
+                        f"sum by (model, version, route) (rate(ml_inference_total{{{M}}}[5m]))",
+                        "{{model}} v{{version}} {{route}}",
+                    ),
+                ),
+                "reqps",
+                description="Champion, canary and shadow versions side by side (route label).",
+            ),
+            Panel(
                 "Inference latency (P50, P95, P99)",
                 _latency("ml_inference_latency_seconds"),
                 "s",
@@ -125,6 +136,17 @@ ROWS: tuple[tuple[str, tuple[Panel, ...]], ...] = (
                 "Confidence distribution",
                 (_q(f"sum by (le) (rate(ml_confidence_scores_bucket{{{M}}}[5m]))", "{{le}}"),),
                 kind="heatmap",
+            ),
+            Panel(
+                "Predicted labels per second",
+                (
+                    _q(
+                        f"sum by (model, label) (rate(ml_predictions_total{{{M}}}[5m]))",
+                        "{{model}} {{label}}",
+                    ),
+                ),
+                "reqps",
+                description="Each model's answers by predicted label (ml_predictions_total).",
             ),
             Panel(
                 "Verdict rates",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, NonNegativeFloat, PositiveInt
+from pathlib import Path
+
+from pydantic import BaseModel, Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
 from fortress.monitoring.drift.settings import DriftSettings
 
@@ -22,4 +24,13 @@ class MonitoringSettings(BaseModel):
     """Count served rows into each model version's reference bins and export drift scores
     (``ml_feature_drift_score``, ``ml_prediction_drift_score``, ``fortress_drift_bin_total``)."""
     drift: DriftSettings = Field(default_factory=DriftSettings)
+    worker_metrics_dir: Path | None = None
+    """Where each worker process of a multi-worker server writes its metrics, so that ``/metrics``
+    answers for every worker (docs/MONITORING.md, "Metrics"). Set by ``fortress up`` and ``fortress
+    serve`` for their workers: a fresh temporary directory per server, removed when it stops. Unset:
+    ``/metrics`` answers for its own process."""
+    flush_interval_s: PositiveFloat = 0.5
+    """How often a worker writes its metrics for the other workers' scrapes (off the request path; a
+    worker answering a scrape writes its own first). A scrape may miss the other workers' last this
+    many seconds."""
     alerts: AlertSettings = Field(default_factory=AlertSettings)

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from fortress.http.fast_path import FastRoutes, InFront
 from fortress.http.limits import BodyLimit
+from fortress.monitoring.export import LocalExport, MetricsExport
 from fortress.process import freeze_startup_objects
 from fortress.runtime.manager import ModelRuntime
 from fortress.server.errors import ERRORS
@@ -44,9 +45,12 @@ def create_app(
     metrics_registry: CollectorRegistry,
     *,
     freeze_gc: bool = False,
+    export: MetricsExport | None = None,
 ) -> Starlette:
-    """``freeze_gc``: for server processes (``fortress serve``), never for tests sharing a process."""
+    """``freeze_gc``: for server processes (``fortress serve``), never for tests sharing a process.
+    ``export``: what ``/metrics`` answers (default: ``metrics_registry`` alone)."""
     tfserving = TfServingApi(runtime)
+    export = LocalExport(metrics_registry) if export is None else export
 
     async def schema(request: Request) -> Response:
         return JSONResponse(openapi(runtime.model_names))
@@ -54,14 +58,14 @@ def create_app(
     routes: list[BaseRoute] = [
         *tfserving.routes(),
         *_v2_routes(runtime),
-        *ops_routes(runtime, metrics_registry),
+        *ops_routes(runtime, export.render),
         Route("/openapi.json", schema, methods=["GET"]),
     ]
     app = ServerApp(
         routes=routes,
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes, errors=ERRORS)],
         exception_handlers=ERRORS.handlers(),
-        lifespan=_lifespan(runtime, settings, freeze_gc),
+        lifespan=_lifespan(runtime, settings, freeze_gc, export),
     )
     app.fast_routes = FastRoutes(tfserving.fast_route, ERRORS, settings.max_body_bytes)
     return app
@@ -90,10 +94,11 @@ def _v2_routes(runtime: ModelRuntime) -> list[BaseRoute]:
 
 
 def _lifespan(
-    runtime: ModelRuntime, settings: ServerSettings, freeze_gc: bool
+    runtime: ModelRuntime, settings: ServerSettings, freeze_gc: bool, export: MetricsExport
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        export.start()
         try:
             await runtime.start()
             grpc_server = await _start_grpc(runtime, settings)
@@ -106,6 +111,7 @@ def _lifespan(
                     await grpc_server.stop(settings.graceful_shutdown_s)
         finally:
             await runtime.aclose()
+            await export.aclose()
 
     return lifespan
 

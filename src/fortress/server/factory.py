@@ -10,6 +10,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 
+from fortress.monitoring.export import metrics_export
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.registry.base import ModelRegistry
 from fortress.runtime.dispatch import per_model
@@ -24,7 +25,8 @@ def build_app(settings: Settings, registry: ModelRegistry, *, freeze_gc: bool = 
     runtime = ModelRuntime(  # one model per request: each version's own dynamic batcher
         registry, settings.runtime, RuntimeMetrics(metrics_registry), dispatch=per_model
     )
-    return create_app(runtime, settings.server, metrics_registry, freeze_gc=freeze_gc)
+    export = metrics_export(metrics_registry, settings.monitoring)  # every worker's, with several
+    return create_app(runtime, settings.server, metrics_registry, freeze_gc=freeze_gc, export=export)
 
 
 def app_from_env() -> Starlette:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -10,7 +12,9 @@ from starlette.routing import BaseRoute, Route
 from fortress.runtime.manager import ModelRuntime
 
 
-def ops_routes(runtime: ModelRuntime, metrics_registry: CollectorRegistry) -> list[BaseRoute]:
+def ops_routes(runtime: ModelRuntime, render_metrics: Callable[[], Awaitable[bytes]]) -> list[BaseRoute]:
+    """``render_metrics``: the Prometheus text (``monitoring.export``)."""
+
     async def live(request: Request) -> Response:
         return JSONResponse({"status": "live"})
 
@@ -27,7 +31,7 @@ def ops_routes(runtime: ModelRuntime, metrics_registry: CollectorRegistry) -> li
         return JSONResponse(body, status_code=200 if runtime.ready else 503)
 
     async def metrics(request: Request) -> Response:
-        return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(await render_metrics(), media_type=CONTENT_TYPE_LATEST)
 
     return [
         Route("/health/live", live, methods=["GET"]),

@@ -192,13 +192,19 @@ async def test_a_failing_model_gives_its_fallback_or_a_degraded_answer(shared_ho
         assert health["models"]["phishing_url"]["available"] is False
         assert health["models"]["tiny_detector"]["available"] is True
         metrics = (await client.get("/metrics")).text
-        assert 'ml_inference_total{model="phishing_url",status="error"} 2.0' in metrics
-        assert 'ml_inference_total{model="tiny_primary",status="fallback"} 2.0' in metrics
+        champion = 'route="champion"'  # the text lists labels in name order
+        assert (
+            f'ml_inference_total{{model="phishing_url",{champion},status="error",version="1"}} 2.0' in metrics
+        )
+        assert (
+            f'ml_inference_total{{model="tiny_primary",{champion},status="fallback",version="1"}} 2.0'
+            in metrics
+        )
         assert 'ml_model_availability{model="phishing_url"} 0.0' in metrics
 
 
 async def test_health_models_and_metrics(client: httpx.AsyncClient) -> None:
-    await client.post(INFER, json=investigation("inv-metrics", cache_enabled=False))
+    answer = await client.post(INFER, json=investigation("inv-metrics", cache_enabled=False))
     health = (await client.get("/health")).json()
     assert health["status"] == "healthy", health
     assert health["models"]["tiny_detector"] == {"available": True, "version": 1, "backend": "local"}
@@ -214,11 +220,15 @@ async def test_health_models_and_metrics(client: httpx.AsyncClient) -> None:
     assert [f["name"] for f in by_name["tiny_detector"]["fields"]] == ["x", "y", "proto"]
     assert by_name["tiny_detector"]["routes"] == {"champion": 1}
     metrics = (await client.get("/metrics")).text
+    served = 'route="champion",version="1"'  # the text lists labels in name order
+    labels = {name: p["label"] for name, p in answer.json()["predictions"].items()}
     for line in (
-        'ml_inference_total{model="tiny_detector",status="success"}',
-        'ml_inference_latency_seconds_count{model="phishing_url"}',
+        'ml_inference_total{model="tiny_detector",route="champion",status="success",version="1"}',
+        f'ml_inference_latency_seconds_count{{model="phishing_url",{served}}}',
         'ml_model_availability{model="tiny_detector"} 1.0',
-        'ml_confidence_scores_count{model="tiny_detector"}',
+        f'ml_confidence_scores_count{{model="tiny_detector",{served}}}',
+        f'ml_predictions_total{{label="{labels["tiny_detector"]}",model="tiny_detector",{served}}}',
+        f'ml_predictions_total{{label="{labels["phishing_url"]}",model="phishing_url",{served}}}',
         'fortress_gateway_cache_total{outcome="miss"}',
         'fortress_gateway_requests_total{endpoint="/api/v1/inference",status="200"}',
         'fortress_gateway_requests_total{endpoint="/health",status="200"}',

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.responses import PlainTextResponse, Response
 
@@ -112,7 +112,7 @@ class Endpoints:
         await self.platform.admit_ops(
             request.headers, self.platform.settings.auth.open_metrics, _client(request)
         )
-        return Response(generate_latest(self.platform.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(await self.platform.render_metrics(), media_type=CONTENT_TYPE_LATEST)
 
     async def receive_alerts(self, request: Request) -> Response:
         """Alertmanager's webhook (payload version 4, admin scope): record the alerts and hand the

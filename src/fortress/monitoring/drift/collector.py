@@ -29,6 +29,7 @@ Family = GaugeMetricFamily
 class DriftCollector(Collector):
     def __init__(self, monitor: DriftMonitor, registry: CollectorRegistry) -> None:
         self.monitor = monitor
+        self._cached: tuple[tuple[object, object, int], tuple[Metric, ...]] | None = None
         registry.register(self)
 
     def describe(self) -> Iterator[Metric]:
@@ -63,6 +64,20 @@ class DriftCollector(Collector):
         )  # fmt: skip
 
     def collect(self) -> Iterator[Metric]:
+        """The families of the monitor's last tick, built once per tick (they change only then; a
+        multi-worker server writes them every ``flush_interval_s``: ``monitoring/worker_files.py``)."""
+        monitor = self.monitor
+        state = (monitor.views, monitor.current, len(monitor.unavailable))
+        cached = self._cached
+        if (
+            cached is None
+            or any(a is not b for a, b in zip(cached[0][:2], state[:2], strict=True))
+            or (cached[0][2] != state[2])
+        ):
+            cached = self._cached = (state, tuple(self._build()))
+        return iter(cached[1])
+
+    def _build(self) -> Iterator[Metric]:
         monitor = self.monitor
         features, prediction, bins, shares, available, thresholds = self._families()
         settings = monitor.settings

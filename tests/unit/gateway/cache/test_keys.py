@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ VERSIONS = {"malware_classifier": 3, "phishing_detector": 12}
 
 _IN_CHILD = """
 import sys
+from pathlib import Path
 from fortress.gateway.cache.keys import canonical_json, result_key
 request = {"x": None, "models": ["a", "b"], "features": {"ratio": 0.1, "port": 443, "bytes_out": 1024}}
 sys.stdout.write(result_key(canonical_json(request), {"phishing_detector": 12, "malware_classifier": 3}))
@@ -129,3 +131,10 @@ def test_versions_must_be_integers() -> None:
 def test_what_json_cannot_hold_is_refused() -> None:
     with pytest.raises(TypeError):
         canonical_json({"rows": {1, 2}})
+
+
+def test_the_example_in_docs_cache_md_runs() -> None:
+    doc = (Path(__file__).resolve().parents[4] / "docs" / "CACHE.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.DOTALL)
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "docs/CACHE.md", "exec"), {})

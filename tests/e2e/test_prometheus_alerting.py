@@ -1,9 +1,10 @@
 """Debian's Prometheus and Alertmanager, as real processes on free ports, against a live
-``fortress up --workers 2``: Prometheus scrapes the gateway and sees exactly the requests sent; drifted traffic makes
-FeatureDriftDetected (deploy/prometheus/rules/alerts.yml, ``for:`` shortened in a generated copy) fire
-and reach Alertmanager, whose webhook receiver is the gateway's ``POST /api/v1/alerts`` with an admin
-key; the gateway lists the alert. Every dashboard query and every rule expression is evaluated by that
-Prometheus: each parses, and each whose metrics the gateway exports has a result."""
+``fortress up --workers 2``: Prometheus scrapes the gateway and sees exactly the requests sent;
+drifted traffic makes FeatureDriftDetected (deploy/prometheus/rules/alerts.yml, ``for:`` shortened in
+a generated copy) fire and reach Alertmanager, whose webhook receiver is the gateway's
+``POST /api/v1/alerts`` with an admin key; the gateway lists the alert. Every dashboard query and
+every rule expression is evaluated by that Prometheus: each parses, and each whose metrics the
+gateway exports has a result."""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "fortress.monitoring.fast_metrics": 0,
     "fortress.monitoring.runtime_metrics": 0,
     "fortress.monitoring.gateway_metrics": 0,
+    "fortress.monitoring.store_metrics": 0,  # the feature-store lookup counter the gateway updates
     "fortress.monitoring.worker_files": 0,
     "fortress.monitoring.export": 0,
     # Drift's bins, counters and statistics (numpy, scipy, prometheus_client and the catalog only): training

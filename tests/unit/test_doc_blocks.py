@@ -139,6 +139,28 @@ CLAIMS: dict[str, str] = {
     "fortress drift analyze --html --json --model --window": (
         "tests/unit/cli/test_drift_analyze_cli.py::test_an_undrifted_log_json_and_html"
     ),
+    "promtool check": (
+        "tests/unit/deploy/test_prometheus_rules.py::test_promtool_checks_the_config_and_the_rules"
+    ),
+    "promtool test": (
+        "tests/unit/deploy/test_prometheus_rules.py::"
+        "test_every_alert_fires_and_stays_silent_in_its_promtool_cases"
+    ),
+    "fortress docs dashboards": (
+        "tests/unit/deploy/test_grafana_dashboards.py::test_fortress_docs_dashboards_writes_the_same_file"
+    ),
+    "promtool query": (
+        "tests/e2e/test_prometheus_alerting.py::"
+        "test_prometheus_scrapes_alerts_reach_the_gateway_and_every_query_evaluates"
+    ),
+    "curl /api/v1/alerts": (
+        "tests/e2e/test_prometheus_alerting.py::"
+        "test_prometheus_scrapes_alerts_reach_the_gateway_and_every_query_evaluates"
+    ),
+    "curl /health": (
+        "tests/e2e/test_prometheus_alerting.py::"
+        "test_prometheus_scrapes_alerts_reach_the_gateway_and_every_query_evaluates"
+    ),
     "curl /v1/models/dga_detector": (
         "tests/e2e/test_serve_process.py::test_readme_serve_and_curl_examples_work_on_the_default_ports"
     ),

@@ -11,11 +11,12 @@ Packages that do not exist yet are in the table already, so that they land in th
 
 Two choices a reader may not expect:
 
-- ``monitoring.fast_metrics``, ``runtime_metrics`` and ``gateway_metrics`` count at layer 0. They are the
-  metric *definitions* the serving path updates (runtime and gateway import them), they import only
-  prometheus_client and each other, and they take the registry they count on. So do ``worker_files``
-  and ``export``, which the gateway and the model server use to answer ``/metrics`` for every worker.
-  Placing them in the table is the smallest honest change. Monitoring's own logic stays at layer 7.
+- ``monitoring.fast_metrics``, ``runtime_metrics``, ``gateway_metrics`` and ``store_metrics`` count at
+  layer 0. They are the metric *definitions* the serving path updates (runtime and gateway import them),
+  they import only prometheus_client and each other, and they take the registry they count on. So do
+  ``worker_files`` and ``export``, which the gateway and the model server use to answer ``/metrics``
+  for every worker. Placing them in the table is the smallest honest change. Monitoring's own logic
+  stays at layer 7.
 - ``fortress.settings`` (the root tree) is imported by the top layer and by ``gateway.platform``, whose
   ``build_platform(settings, registry)`` builds the gateway from it; ``GatewayPlatform`` is gateway core
   (the HTTP layer uses it), so the module stays at 6 and is named as an entry point instead.

@@ -51,3 +51,33 @@ def config_doc_command(
         raise InvalidInput(f"{out}: {exc}") from exc
     out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {out} ({len(rows)} settings)")
+
+
+@app.command("dashboards")
+def dashboards_doc_command(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the dashboard JSON.")] = Path(
+        "deploy/grafana/dashboards/fortress.json"
+    ),
+) -> None:
+    """Write the Grafana dashboard (deploy/grafana/) from its panel list (monitoring/dashboards.py)."""
+    from fortress.docs.metric_names import EXTERNAL, exported_metric_names, names_in
+    from fortress.errors import InvalidInput
+    from fortress.monitoring.dashboards import queries
+    from fortress.monitoring.grafana import dashboard
+
+    known = exported_metric_names() | set(EXTERNAL) | {"fortress:drift_psi:1h"}
+    unknown = sorted({n for q in queries() for n in names_in(q)} - known)
+    if unknown:
+        raise InvalidInput(f"the dashboard reads metrics nobody exports: {', '.join(unknown)}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(dashboard_text(dashboard()), encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {out} ({len(queries())} queries)")
+
+
+def dashboard_text(model: object) -> str:
+    import json
+
+    return json.dumps(model, indent=2, sort_keys=True) + "\n"

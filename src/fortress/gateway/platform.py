@@ -38,7 +38,8 @@ from fortress.monitoring.inference_log.log import InferenceLog, RowSink
 from fortress.monitoring.inference_log.metrics import InferenceLogMetrics
 from fortress.monitoring.inference_log.writer import ParquetSink
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
-from fortress.monitoring.settings import MonitoringSettings
+from fortress.monitoring.settings import AlertSettings, MonitoringSettings
+from fortress.monitoring.store_metrics import FeatureStoreMetrics
 from fortress.process import freeze_startup_objects
 from fortress.registry.base import CHAMPION, ModelRegistry
 from fortress.settings import Settings
@@ -65,6 +66,8 @@ class GatewayPlatform:
     """What ``/metrics`` answers: this process's registry (default), or every worker's."""
     inference_log: InferenceLog | None = None
     """Sampled rows and answers (``monitoring.inference_log.enabled``), written by its own thread."""
+    alert_settings: AlertSettings = field(default_factory=AlertSettings)
+    """The Alertmanager webhook receiver's (``monitoring.alerts``; the HTTP layer builds the inbox)."""
     working: asyncio.Semaphore = field(init=False)
     """Inference requests being parsed and run at once (``max_concurrent``); the rest wait their
     turn with their body read but not parsed, so a flood of connections cannot fill the event loop
@@ -168,6 +171,7 @@ def build_platform(
         GatewayMetrics(metrics_registry),
         gateway,
     )
+    service.store_metrics = FeatureStoreMetrics(metrics_registry)
     authenticator = Authenticator(gateway.auth, key_store(settings.home, gateway.auth))
     limiter = build_rate_limiter(gateway.rate_limit)
     drift = drift_monitor(settings.monitoring, registry, metrics_registry)
@@ -188,6 +192,7 @@ def build_platform(
         drift,
         metrics_export(metrics_registry, settings.monitoring),
         log,
+        settings.monitoring.alerts,
     )
 
 

@@ -35,6 +35,7 @@ from fortress.gateway.store_features import with_store_features
 from fortress.monitoring.drift.monitor import DriftMonitor
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 from fortress.monitoring.inference_log.log import InferenceLog
+from fortress.monitoring.store_metrics import FeatureStoreMetrics
 
 
 class EnsembleService:
@@ -60,6 +61,8 @@ class EnsembleService:
         self._admission = asyncio.Semaphore(settings.max_concurrent)
         self.features: FeatureStore | None = None
         """Set by the platform when ``feature_store`` is on."""
+        self.store_metrics: FeatureStoreMetrics | None = None
+        """Set by the platform: what the store gave per group (FeatureStoreStale)."""
         self._store_groups = sorted({s.feature_group for s in expected.values()} & set(STORE_GROUPS))
         """The served models' feature groups that a feature store can fill."""
         self._known = Known.of(self._groups, {})
@@ -98,6 +101,8 @@ class EnsembleService:
         report = None
         if request.entities and self.features is not None:
             request, report = await with_store_features(request, self.features, self._store_groups)
+            if self.store_metrics is not None:
+                self.store_metrics.count(report)
         return self.plan(request), report
 
     async def infer(self, request: InferenceRequest, caller: str) -> bytes:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, PositiveFloat
+from pydantic import BaseModel, Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
 from fortress.monitoring.drift.settings import DriftSettings
 from fortress.monitoring.inference_log.settings import InferenceLogSettings
+
+
+class AlertSettings(BaseModel):
+    """The gateway's Alertmanager webhook receiver (``POST /api/v1/alerts``, ``monitoring/alerts.py``)."""
+
+    max_recorded: PositiveInt = 200
+    """Alerts kept for ``GET /api/v1/alerts`` (the oldest go first)."""
+    debounce_s: NonNegativeFloat = 3600.0
+    """A registered handler (a retrain trigger) gets a firing alert at most once per this many seconds
+    per (alert name, model), however often Alertmanager repeats it."""
 
 
 class MonitoringSettings(BaseModel):
@@ -27,3 +37,4 @@ class MonitoringSettings(BaseModel):
     inference_log: InferenceLogSettings = Field(default_factory=InferenceLogSettings)
     """A sample of served rows and answers in the offline store or Kafka (docs/MONITORING.md,
     "Inference log")."""
+    alerts: AlertSettings = Field(default_factory=AlertSettings)

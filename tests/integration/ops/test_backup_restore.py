@@ -170,7 +170,13 @@ def test_backup_of_a_home_without_champions_skips_what_is_absent(tmp_path: Path,
     registry = MlflowRegistry(settings.registry, settings.home)  # an empty, migrated store
     assert registry.model_names() == []
     manifest, backup = take_backup(settings, tmp_path / "backups")
-    assert set(manifest.stores["skipped"]["names"]) == {"artifacts", "features", "keys", "audit", "inference_log"}
+    assert set(manifest.stores["skipped"]["names"]) == {
+        "artifacts",
+        "features",
+        "keys",
+        "audit",
+        "inference_log",
+    }
     assert manifest.fingerprint["champions"] == {}
     restored = restore_into(settings, backup, tmp_path / "restored")
     with pytest.raises(NotFound):

@@ -140,3 +140,27 @@ async def test_an_unknown_user_is_reported_missing_and_never_zero_filled(
     assert sorted(report["missing"]) == sorted(behavior.spec.field_names)
     assert "behavior_analyzer" not in answer["predictions"]
     assert "tiny_detector" in answer["predictions"]
+
+
+async def test_lookups_are_counted_per_group_and_outcome(
+    gateway: tuple[httpx.AsyncClient, GatewayPlatform], behavior: Candidate
+) -> None:
+    """``fortress_feature_store_fields_total`` (the FeatureStoreStale alert's series) grows by each
+    request's report: every field of a known user from the store, every field of an unknown one missing."""
+    client, platform = gateway
+
+    def counted(outcome: str) -> float:
+        value = platform.metrics_registry.get_sample_value(
+            "fortress_feature_store_fields_total", {"group": "user_activity", "outcome": outcome}
+        )
+        return value or 0.0
+
+    before = {o: counted(o) for o in ("from_store", "missing", "stale")}
+    for investigation, user in (("inv-count-1", USER), ("inv-count-2", "nobody")):
+        body = {"investigation_id": investigation, "features": {"tiny": TINY}, "entities": {"user_id": user}}
+        assert (await client.post(INFER, json=body)).status_code == 200
+    n = len(behavior.spec.field_names)
+    assert counted("from_store") - before["from_store"] == n
+    assert counted("missing") - before["missing"] == n
+    assert counted("stale") == before["stale"]
+    assert "fortress_feature_store_fields_total" in (await client.get("/metrics")).text

@@ -29,10 +29,12 @@ from fortress.gateway.schema import (
     InferenceResponse,
 )
 from fortress.gateway.status import health, models_overview, ready
+from fortress.monitoring.alerts import AlertInbox, WebhookPayload, parse_webhook
 
 T = TypeVar("T")
 INFERENCE = "/api/v1/inference"
 INFERENCE_BATCH = "/api/v1/inference/batch"
+ALERTS = "/api/v1/alerts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +62,10 @@ INFERENCE_ROUTES = (
 
 
 class Endpoints:
-    def __init__(self, platform: GatewayPlatform) -> None:
+    def __init__(self, platform: GatewayPlatform, alerts: AlertInbox) -> None:
         self.platform = platform
         self.service = platform.service
+        self.alerts = alerts
 
     async def investigation(
         self, path: str, headers: Mapping[str, str], body: bytes, client: str | None = None
@@ -111,6 +114,24 @@ class Endpoints:
         )
         return Response(await self.platform.render_metrics(), media_type=CONTENT_TYPE_LATEST)
 
+    async def receive_alerts(self, request: Request) -> Response:
+        """Alertmanager's webhook (payload version 4, admin scope): record the alerts and hand the
+        firing ones to the registered handlers (debounced per alert name and model)."""
+        await self.platform.admit(request.headers, "admin", _client(request))
+        check_json(request.headers.get("content-type"))
+        payload = parse_webhook(await request.body())
+        handed = await self.alerts.receive(payload)
+        body = {
+            "recorded": len(payload.alerts),
+            "handed": [{"handler": h.handler, "alertname": h.alertname, "model": h.model} for h in handed],
+        }
+        return Response(orjson.dumps(body), media_type=JSON)
+
+    async def list_alerts(self, request: Request) -> Response:
+        """The alerts received, newest first (admin scope)."""
+        await self.platform.admit(request.headers, "admin", _client(request))
+        return Response(orjson.dumps({"alerts": await self.alerts.recent()}), media_type=JSON)
+
 
 def _client(request: Request) -> str | None:
     """The client's address as the server saw it (behind a trusted proxy: uvicorn's proxy headers)."""
@@ -138,6 +159,19 @@ def api_router(e: Endpoints) -> APIRouter:
     auth_errors = error_responses(401, 403, 429)
     ops_errors = error_responses(401, 403)
     router.add_api_route("/api/v1/models", e.models, methods=["GET"], tags=["models"], responses=auth_errors)
+    router.add_api_route(
+        ALERTS, e.receive_alerts, methods=["POST"], tags=["alerts"],
+        summary="Alertmanager webhook receiver (payload version 4).",
+        openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": webhook_schema()}}}},
+        responses={
+            200: {"content": {JSON: {"schema": RECEIVED_SCHEMA}}},
+            **error_responses(400, 401, 403, 413, 415, 422, 429),
+        },
+    )  # fmt: skip
+    router.add_api_route(
+        ALERTS, e.list_alerts, methods=["GET"], tags=["alerts"], summary="The alerts received, newest first.",
+        responses={200: {"content": {JSON: {"schema": LISTED_SCHEMA}}}, **auth_errors},
+    )  # fmt: skip
     router.add_api_route("/health", e.health, methods=["GET"], tags=["health"], responses=ops_errors)
     router.add_api_route("/health/live", e.live, methods=["GET"], tags=["health"])
     router.add_api_route(
@@ -149,3 +183,42 @@ def api_router(e: Endpoints) -> APIRouter:
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **ops_errors},
     )  # fmt: skip
     return router
+
+
+RECEIVED_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "recorded": {"type": "integer", "minimum": 0},
+        "handed": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {n: {"type": "string"} for n in ("handler", "alertname", "model")},
+            },
+        },
+    },
+    "required": ["recorded", "handed"],
+}
+LISTED_SCHEMA = {
+    "type": "object",
+    "properties": {"alerts": {"type": "array", "items": {"type": "object"}}},
+    "required": ["alerts"],
+}
+
+
+def webhook_schema() -> dict[str, Any]:
+    """``WebhookPayload``'s JSON schema with its one nested model inlined (no components needed)."""
+    schema = WebhookPayload.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return dict(inline(schema))

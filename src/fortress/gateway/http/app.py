@@ -17,6 +17,7 @@ from fortress.gateway.http.request_metrics import RequestMetrics, record_request
 from fortress.gateway.platform import GatewayPlatform
 from fortress.http.fast_path import FastRoutes, Handler, InFront
 from fortress.http.limits import BodyLimit
+from fortress.monitoring.alerts import AlertInbox
 
 
 class GatewayApp(InFront, FastAPI):
@@ -41,7 +42,8 @@ def create_app(platform: GatewayPlatform) -> GatewayApp:
     )
     max_body_bytes = platform.settings.limits.max_body_bytes
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, errors=ERRORS)
-    endpoints = Endpoints(platform)
+    alerts = AlertInbox(platform.alert_settings, platform.home / "monitoring" / "alerts.json")
+    endpoints = Endpoints(platform, alerts)
     router = api_router(endpoints)
     fast: dict[str, Handler] = {r.path: getattr(endpoints, r.handler) for r in INFERENCE_ROUTES}
     paths = [route.path for route in router.routes if isinstance(route, APIRoute)] + list(fast)
@@ -50,6 +52,7 @@ def create_app(platform: GatewayPlatform) -> GatewayApp:
     app.fast_routes = FastRoutes(fast.get, ERRORS, max_body_bytes, partial(record_request, metrics))
     app.include_router(router)
     app.state.platform = platform
+    app.state.alerts = alerts  # where the pipelines register their alert handlers (``alerts.register``)
     service = platform.service
     document(app, lambda: service.expected.values(), platform.settings.limits.max_records)
     return app

@@ -1,10 +1,9 @@
-"""The PSI recording rules of docs/MONITORING.md ("PSI across replicas in Prometheus") evaluated by
-``promtool test rules`` on the counters of two replicas: the same value as our Python PSI of the summed
-counts, and nothing below 500 rows."""
+"""The PSI recording rules (deploy/prometheus/rules/recording.yml, described in docs/MONITORING.md,
+"PSI across replicas in Prometheus") evaluated by ``promtool test rules`` on the counters of two replicas: the
+same value as our Python PSI of the summed counts, and nothing below 500 rows."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,18 +14,18 @@ import yaml
 
 from fortress.monitoring.drift.stats import psi
 
-DOC = Path(__file__).resolve().parents[4] / "docs" / "MONITORING.md"
+ROOT = Path(__file__).resolve().parents[4]
+RECORDING = ROOT / "deploy" / "prometheus" / "rules" / "recording.yml"
+ALERTS = ROOT / "deploy" / "prometheus" / "rules" / "alerts.yml"
 REFERENCE = [0.5, 0.3, 0.2, 0.0]
 PER_MINUTE = {"r1": [4, 2, 3, 1], "r2": [3, 2, 2, 0]}  # rows per minute into each bin, per replica
 SMALL = {"r1": [1, 1, 0, 0]}  # 120 rows in the hour: below the minimum
 
 
 def _rules() -> list[dict[str, object]]:
-    text = DOC.read_text(encoding="utf-8")
-    section = text[text.index("### PSI across replicas in Prometheus") :]
-    block = re.search(r"```yaml\n(.*?)```", section, re.S)
-    assert block is not None
-    return list(yaml.safe_load(block.group(1)))
+    groups = yaml.safe_load(RECORDING.read_text(encoding="utf-8"))["groups"]
+    (drift,) = [g for g in groups if g["name"] == "fortress_drift"]
+    return list(drift["rules"])
 
 
 def _series(model: str, per_minute: dict[str, list[int]]) -> list[dict[str, str]]:
@@ -79,9 +78,8 @@ def test_recording_rules_give_our_psi(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian's prometheus package)")
 def test_the_threshold_alert_expression_honours_per_feature_thresholds(tmp_path: Path) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    found = re.search(r"An alert rule that honours per-feature overrides:\n`([^`]+)`", text)
-    assert found is not None
+    groups = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))["groups"]
+    (expr,) = [r["expr"] for g in groups for r in g["rules"] if r.get("alert") == "FeatureDriftDetected"]
     (tmp_path / "rules.yml").write_text(yaml.safe_dump({"groups": []}))
     series = []
     for feature, value, alert in (("f", 0.4, 0.5), ("g", 0.6, 0.5), ("h", 0.35, 0.3)):
@@ -102,7 +100,7 @@ def test_the_threshold_alert_expression_honours_per_feature_thresholds(tmp_path:
             {
                 "interval": "1m",
                 "input_series": series,
-                "promql_expr_test": [{"expr": found.group(1), "eval_time": "2m", "exp_samples": expected}],
+                "promql_expr_test": [{"expr": expr, "eval_time": "2m", "exp_samples": expected}],
             }
         ],
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.gateway.ensemble import Ensemble
@@ -45,7 +45,10 @@ class AbRound:
 def interleaved(live: Sequence[Live], rounds: int, plan: LoadPlan, progress: Progress) -> list[AbRound]:
     """``rounds`` pairs of (b) on / off at c=16, alternating which goes first; failed points are left
     out (``run_rounds`` reports them)."""
-    by_key = {entry.job.target.key: entry for entry in live}
+    # at c=16 only, whatever concurrencies the main rounds gave the jobs
+    by_key = {
+        e.job.target.key: Live(replace(e.job, concurrencies=(CONCURRENCY,)), e.server, e.script) for e in live
+    }
     if ON not in by_key or OFF not in by_key:
         return []
     one = LoadPlan((CONCURRENCY,), plan.warmup_s, plan.duration_s, 1, plan.timeout_s)

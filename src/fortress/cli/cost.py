@@ -27,8 +27,19 @@ def seconds(text: str) -> float:
 
 @app.command("report")
 def report_command(
-    metrics: Annotated[str, typer.Option("--metrics", help="The gateway's /metrics URL.")],
-    window: Annotated[str, typer.Option("--window", help="How long to measure (two scrapes apart).")] = "60s",
+    metrics: Annotated[
+        str | None, typer.Option("--metrics", help="The gateway's /metrics URL (scraped twice).")
+    ] = None,
+    prometheus: Annotated[
+        str | None, typer.Option("--prometheus", help="A Prometheus that scraped the gateway (base URL).")
+    ] = None,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window",
+            help="--metrics: how long to measure (default 60s); --prometheus: how far back (default 24h).",
+        ),
+    ] = None,
     prices: Annotated[Path | None, typer.Option("--prices", help="Price file (JSON or YAML).")] = None,
     vcpus: Annotated[
         float | None, typer.Option("--vcpus", min=0.001, help="Allocated vCPUs (default: this machine's).")
@@ -48,15 +59,25 @@ def report_command(
 ) -> None:
     """Measure the gateway for --window, price it, and print cost per 1k investigations and advice."""
     from fortress.ops.cost import Allocation, PriceBook, report
+    from fortress.ops.cost_prometheus import from_prometheus
     from fortress.ops.cost_usage import measure
 
+    if (metrics is None) == (prometheus is None):
+        raise InvalidInput("give exactly one of --metrics URL and --prometheus URL")
     settings = load_settings()
     book = PriceBook.load(prices)
     allocation = Allocation(vcpus if vcpus is not None else float(os.cpu_count() or 1), memory_gib)
     headers = {"X-API-Key": api_key} if api_key else {}
     del settings  # read for its warnings on unknown FORTRESS_ variables
-    usage = measure(metrics, seconds(window), headers, progress)
+    estimated: list[str] = []
+    if prometheus is not None:  # the gateway's key is not Prometheus's: nothing is sent to it
+        usage, estimated = from_prometheus(prometheus, seconds(window or "24h"))
+        source = {"prometheus": prometheus}
+    else:
+        usage = measure(str(metrics), seconds(window or "60s"), headers, progress)
+        source = {"metrics": str(metrics)}
     body = report(usage, book, allocation)
+    body["source"], body["estimated"] = source, estimated
     if as_json:
         typer.echo(json.dumps(body, indent=2))
         return
@@ -76,6 +97,8 @@ def report_command(
             f"per inference: {body['cost_per_inference']:.8f} {book.currency} "
             f"(blueprint: {body['blueprint_cost_per_inference']})"
         )
+    if estimated:
+        typer.echo(f"estimated with increase() (counter reset in the window): {', '.join(estimated)}")
     for model, member in body["members"].items():
         share = member["cost_per_1k_investigations"]
         typer.echo(

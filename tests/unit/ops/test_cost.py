@@ -14,16 +14,16 @@ from fortress.ops.cost_usage import parse, usage
 def test_usage_is_the_difference_of_two_scrapes_and_is_priced_by_hand() -> None:
     registry = CollectorRegistry()
     gateway, runtime = GatewayMetrics(registry), RuntimeMetrics(registry)
-    gateway.for_model("a").success.inc(5)  # before the window: not counted
+    gateway.served("a", 1, "local").success.inc(5)  # before the window: not counted
     before = parse(generate_latest(registry).decode())
     for _ in range(30):
         gateway.verdicts.labels("benign").inc()
     gateway.cache_hit.inc(20)
     gateway.cache_miss.inc(10)
-    gateway.for_model("a").success.inc(10)
-    gateway.for_model("b").success.inc(9)
-    gateway.for_model("b").fallback.inc(1)
-    gateway.for_model("b").error.inc(4)  # an error is no inference
+    gateway.served("a", 1, "local").success.inc(10)
+    gateway.served("b", 2, "local").success.inc(9)
+    gateway.served("b", 2, "local").fallback.inc(1)
+    gateway.served("b", 2, "local").error.inc(4)  # an error is no inference
     rows, compute = runtime.batch_rows, runtime.compute_seconds
     for _ in range(10):
         rows.labels("a", "1").observe(1)

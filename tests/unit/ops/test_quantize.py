@@ -11,8 +11,6 @@ import json
 
 import numpy as np
 import pytest
-from tests.support.candidates import tiny_candidate
-from tests.support.cli import fortress, one_error_line
 
 from fortress.aliases import CHAMPION, STAGING
 from fortress.catalog import get_spec
@@ -27,6 +25,8 @@ from fortress.settings import Settings
 from fortress.training.baseline import baseline_stats
 from fortress.training.evaluate import evaluate
 from fortress.training.trainers import train
+from support.candidates import tiny_candidate
+from support.cli import fortress, one_error_line
 
 SEED = 7  # TrainingSettings' default: the command rebuilds the same split from the version's data.seed
 TRAIN_ROWS = 600

@@ -45,6 +45,10 @@ def report_command(
         float | None, typer.Option("--vcpus", min=0.001, help="Allocated vCPUs (default: this machine's).")
     ] = None,
     memory_gib: Annotated[float, typer.Option("--memory-gib", min=0, help="Allocated memory, GiB.")] = 1.0,
+    inference_log: Annotated[
+        Path | None,
+        typer.Option("--inference-log", help="Parquet inference log to read (default: the home's)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     api_key: Annotated[
         str | None,
@@ -58,6 +62,8 @@ def report_command(
     ] = None,
 ) -> None:
     """Measure the gateway for --window, price it, and print cost per 1k investigations and advice."""
+    from fortress.cli.ops_wiring import ensemble_verdict, inference_log_dir, served_specs
+    from fortress.ops.contribution import from_log
     from fortress.ops.cost import Allocation, PriceBook, report
     from fortress.ops.cost_prometheus import from_prometheus
     from fortress.ops.cost_usage import measure
@@ -68,7 +74,6 @@ def report_command(
     book = PriceBook.load(prices)
     allocation = Allocation(vcpus if vcpus is not None else float(os.cpu_count() or 1), memory_gib)
     headers = {"X-API-Key": api_key} if api_key else {}
-    del settings  # read for its warnings on unknown FORTRESS_ variables
     estimated: list[str] = []
     if prometheus is not None:  # the gateway's key is not Prometheus's: nothing is sent to it
         usage, estimated = from_prometheus(prometheus, seconds(window or "24h"))
@@ -76,7 +81,11 @@ def report_command(
     else:
         usage = measure(str(metrics), seconds(window or "60s"), headers, progress)
         source = {"metrics": str(metrics)}
-    body = report(usage, book, allocation)
+    log = inference_log if inference_log is not None else inference_log_dir(settings)
+    if inference_log is not None and not inference_log.is_dir():
+        raise InvalidInput(f"--inference-log: no such folder: {inference_log}")
+    contribution = from_log(log, usage.window_s, served_specs(settings), ensemble_verdict(settings))
+    body = report(usage, book, allocation, contribution)
     body["source"], body["estimated"] = source, estimated
     if as_json:
         typer.echo(json.dumps(body, indent=2))
@@ -99,11 +108,22 @@ def report_command(
         )
     if estimated:
         typer.echo(f"estimated with increase() (counter reset in the window): {', '.join(estimated)}")
+    typer.echo(
+        f"  {'model':<20} {'inferences':>10} {'compute':>8} {'per 1k':>10}  verdict changes when dropped "
+        f"({contribution['investigations']} logged investigations)"
+    )
     for model, member in body["members"].items():
         share = member["cost_per_1k_investigations"]
+        changed = member["verdict_change_share"]
         typer.echo(
-            f"  {model:<20} {member['inferences']:>8g} inferences  {member['compute_share']:6.1%} of compute"
-            + (f"  {share:.6f} per 1k" if share is not None else "")
+            f"  {model:<20} {member['inferences']:>10g} {member['compute_share']:>8.1%} "
+            + (f"{share:>10.6f}" if share is not None else f"{'-':>10}")
+            + (
+                f"  {member['verdict_changes_when_dropped']} of {member['logged_investigations']} "
+                f"({changed:.1%})"
+                if changed is not None
+                else "  -"
+            )
         )
     for line in body["recommendations"]:
         typer.echo(f"recommendation: {line}")

@@ -28,7 +28,11 @@ def test_report_from_prometheus_counts_what_was_sent(home: Settings, tmp_path: P
     prices.write_text(json.dumps({"cpu_per_vcpu_hour": 0.05, "ram_per_gib_hour": 0.01, "source": "test"}))
     specs = [get_spec(name) for name in TRAINED]
     bodies = [example_investigation(specs, f"prom-{i}", seed=i) for i in range(DISTINCT)]
-    unlimited = {"FORTRESS_GATEWAY__RATE_LIMIT__ENABLED": "false"}
+    unlimited = {
+        "FORTRESS_GATEWAY__RATE_LIMIT__ENABLED": "false",
+        "FORTRESS_MONITORING__INFERENCE_LOG__SAMPLE_RATE": "1.0",
+        "FORTRESS_MONITORING__INFERENCE_LOG__FLUSH_INTERVAL_S": "0.2",
+    }
     with fortress_up(home.home, "--no-train", "--workers", "1", env=unlimited) as up:
         key = up.api_key()
         assert key is not None
@@ -41,9 +45,22 @@ def test_report_from_prometheus_counts_what_was_sent(home: Settings, tmp_path: P
             wait_for_value(prom, "sum(fortress_batch_rows_sum)", DISTINCT * len(TRAINED))
             args = ["--prometheus", prom, "--window", f"{WINDOW_S}s", "--json", "--prices", str(prices)]
             result = fortress(home.home, "cost", "report", *args, "--vcpus", "2", "--memory-gib", "4")
+            text = fortress(home.home, "cost", "report", *[a for a in args if a != "--json"])
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith(f"window {WINDOW_S:.1f} s: {DISTINCT + REPEATS} investigations")
+    header = next(line for line in lines if "verdict changes when dropped" in line)
+    assert header.split() == [
+        "model", "inferences", "compute", "per", "1k", "verdict", "changes", "when", "dropped",
+        f"({DISTINCT}", "logged", "investigations)",
+    ]  # fmt: skip
+    for name in TRAINED:
+        row = next(line for line in lines if line.split()[0] == name)
+        assert row.split()[1] == str(DISTINCT)
     assert result.returncode == 0, result.stderr
     got = json.loads(result.stdout)
     assert got["source"] == {"prometheus": prom}
+    assert got["contribution"]["investigations"] == DISTINCT  # the home's log, over the same window
     assert got["estimated"] == []  # no counter reset: exact differences
     assert got["window_s"] == WINDOW_S
     assert got["investigations"] == DISTINCT + REPEATS

@@ -143,7 +143,7 @@ def recommendations(body: dict[str, Any]) -> list[str]:
         if member["compute_share"] > COMPUTE_SHARE_MAX:
             found.append(
                 f"quantize {model}: it takes {member['compute_share']:.0%} of the compute "
-                f"(> {COMPUTE_SHARE_MAX:.0%}); ONNX Runtime dynamic int8 quantization may cut it"
+                f"(> {COMPUTE_SHARE_MAX:.0%}); `fortress models quantize {model}` measures int8 against it"
             )
     found += contribution_advice(body)
     return found

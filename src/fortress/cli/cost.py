@@ -74,9 +74,9 @@ def report_command(
     book = PriceBook.load(prices)
     allocation = Allocation(vcpus if vcpus is not None else float(os.cpu_count() or 1), memory_gib)
     headers = {"X-API-Key": api_key} if api_key else {}
-    estimated: list[str] = []
+    resets: list[str] = []
     if prometheus is not None:  # the gateway's key is not Prometheus's: nothing is sent to it
-        usage, estimated = from_prometheus(prometheus, seconds(window or "24h"))
+        usage, resets = from_prometheus(prometheus, seconds(window or "24h"))
         source = {"prometheus": prometheus}
     else:
         usage = measure(str(metrics), seconds(window or "60s"), headers, progress)
@@ -86,7 +86,7 @@ def report_command(
         raise InvalidInput(f"--inference-log: no such folder: {inference_log}")
     contribution = from_log(log, usage.window_s, served_specs(settings), ensemble_verdict(settings))
     body = report(usage, book, allocation, contribution)
-    body["source"], body["estimated"] = source, estimated
+    body["source"], body["resets"] = source, resets
     if as_json:
         typer.echo(json.dumps(body, indent=2))
         return
@@ -106,8 +106,11 @@ def report_command(
             f"per inference: {body['cost_per_inference']:.8f} {book.currency} "
             f"(blueprint: {body['blueprint_cost_per_inference']})"
         )
-    if estimated:
-        typer.echo(f"estimated with increase() (counter reset in the window): {', '.join(estimated)}")
+    if resets:
+        typer.echo(
+            f"reset in the window (a restarted gateway; counts since its last scrape before it are lost): "
+            f"{', '.join(resets)}"
+        )
     typer.echo(
         f"  {'model':<20} {'inferences':>10} {'compute':>8} {'per 1k':>10}  verdict changes when dropped "
         f"({contribution['investigations']} logged investigations)"

@@ -1,10 +1,14 @@
 """What a gateway did over a window, read from a Prometheus that scraped it (``/api/v1/query``).
 
-For each counter two instant queries, at the window's end and at its start, ``sum by (label) (metric)``:
-their difference is exact, like two scrapes of the gateway (a series absent at the start counts from 0).
-A counter that reset inside the window (a restarted gateway) makes that difference wrong; for such a
-counter (``resets(metric[window]) > 0``) the report uses ``increase(metric[window])`` instead, which
-Prometheus extrapolates to the window's edges, and lists the counter under ``estimated``.
+Not ``increase(counter[window])``: Prometheus extrapolates it to the window's edges, and it cannot see
+the first value of a series born inside the window (a counter that is already 20 at its first scrape
+adds nothing), so it neither equals what was sent nor survives a restarted gateway. Instead, per
+counter, the raw samples of the window (the range vector ``counter[window]``, an instant query at the
+window's end) and each series' last value before the window (an instant query at its start; absent:
+0) are summed as Prometheus's own reset rule does: each rise counts, and a fall is a reset, after which
+the new value counts whole. Without a reset that is exactly the difference of two scrapes. A counter
+that did reset is listed under ``resets``: what it counted between its last scrape and the restart is
+lost, as it is for Prometheus.
 """
 
 from __future__ import annotations
@@ -27,29 +31,20 @@ COUNTERS: dict[str, tuple[str, ...]] = {
 """The counters the report reads (as ``cost_usage.usage`` names them) and the labels it groups by."""
 
 
-def query(
-    base: str, promql: str, at: float, headers: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """An instant query's vector (``OpsFailed`` when Prometheus cannot be read or refuses it)."""
+def query(base: str, promql: str, at: float, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """An instant query's ``data`` (``OpsFailed`` when Prometheus cannot be read or refuses it)."""
     import httpx
 
     url = f"{base.rstrip('/')}/api/v1/query"
+    params = {"query": promql, "time": f"{at:.3f}"}
     try:
-        response = httpx.get(
-            url, params={"query": promql, "time": f"{at:.3f}"}, headers=dict(headers or {}), timeout=30.0
-        )
+        response = httpx.get(url, params=params, headers=dict(headers or {}), timeout=60.0)
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise OpsFailed(f"cannot query Prometheus at {base}: {exc}") from None
     if response.status_code != 200 or body.get("status") != "success":
         raise OpsFailed(f"Prometheus at {base} refused {promql!r}: {body.get('error', response.status_code)}")
-    if body["data"]["resultType"] != "vector":
-        raise OpsFailed(f"Prometheus at {base}: {promql!r} gave a {body['data']['resultType']}, not a vector")
-    return list(body["data"]["result"])
-
-
-def _totals(name: str, result: list[dict[str, Any]]) -> Totals:
-    return {(name, tuple(sorted(r["metric"].items()))): float(r["value"][1]) for r in result}
+    return dict(body["data"])
 
 
 def window_text(window_s: float) -> str:
@@ -57,25 +52,45 @@ def window_text(window_s: float) -> str:
     return f"{round(window_s * 1000)}ms"
 
 
+def _key(metric: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(metric.items()))
+
+
+def counted(values: list[float], before: float) -> tuple[float, bool]:
+    """What a counter counted from ``before`` through ``values``, and whether it reset."""
+    total, previous, reset = 0.0, before, False
+    for value in values:
+        if value >= previous:
+            total += value - previous
+        else:  # a reset: the process started again from 0
+            total += value
+            reset = True
+        previous = value
+    return total, reset
+
+
 def from_prometheus(
     base: str, window_s: float, headers: Mapping[str, str] | None = None, end: float | None = None
 ) -> tuple[Usage, list[str]]:
-    """The usage over the ``window_s`` seconds before ``end`` (default: now) and the counters whose
-    figures are ``increase()`` estimates (they reset inside the window)."""
+    """The usage over the ``window_s`` seconds before ``end`` (default: now), and the counters that
+    reset inside it."""
     end = time.time() if end is None else end
     start, span = end - window_s, window_text(window_s)
-    before: Totals = {}
-    after: Totals = {}
-    estimated = []
+    totals: Totals = {}
+    resets = []
     for name, labels in COUNTERS.items():
-        by = ", ".join(labels)
-        resets = query(base, f"sum(resets({name}[{span}]))", end, headers)
-        if resets and float(resets[0]["value"][1]) > 0:
-            after.update(
-                _totals(name, query(base, f"sum by ({by}) (increase({name}[{span}]))", end, headers))
-            )
-            estimated.append(name)
-            continue
-        after.update(_totals(name, query(base, f"sum by ({by}) ({name})", end, headers)))
-        before.update(_totals(name, query(base, f"sum by ({by}) ({name})", start, headers)))
-    return usage(before, after, window_s), estimated
+        first = {_key(r["metric"]): float(r["value"][1]) for r in query(base, name, start, headers)["result"]}
+        data = query(base, f"{name}[{span}]", end, headers)
+        if data["resultType"] != "matrix":
+            raise OpsFailed(f"Prometheus at {base}: {name}[{span}] gave a {data['resultType']}, not a matrix")
+        reset_here = False
+        for series in data["result"]:
+            metric = series["metric"]
+            values = [float(v) for _, v in series["values"]]
+            amount, reset = counted(values, first.get(_key(metric), 0.0))
+            reset_here |= reset
+            key = (name, tuple(sorted((k, metric.get(k, "")) for k in labels)))
+            totals[key] = totals.get(key, 0.0) + amount
+        if reset_here:
+            resets.append(name)
+    return usage({}, totals, window_s), resets

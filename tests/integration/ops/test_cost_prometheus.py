@@ -14,6 +14,7 @@ from fortress.gateway.example import example_investigation
 from fortress.settings import Settings
 from support.cli import fortress
 from support.ops import TRAINED
+from support.processes import free_port
 from support.prometheus_server import MISSING, PROMETHEUS, prometheus_server, wait_for_value
 from support.up_process import fortress_up
 
@@ -61,7 +62,7 @@ def test_report_from_prometheus_counts_what_was_sent(home: Settings, tmp_path: P
     got = json.loads(result.stdout)
     assert got["source"] == {"prometheus": prom}
     assert got["contribution"]["investigations"] == DISTINCT  # the home's log, over the same window
-    assert got["estimated"] == []  # no counter reset: exact differences
+    assert got["resets"] == []
     assert got["window_s"] == WINDOW_S
     assert got["investigations"] == DISTINCT + REPEATS
     for name in TRAINED:  # cached answers call no model
@@ -75,3 +76,39 @@ def test_report_from_prometheus_counts_what_was_sent(home: Settings, tmp_path: P
     assert sum(m["compute_share"] for m in got["members"].values()) == pytest.approx(1.0)
     assert all(m["compute_s"] > 0 for m in got["members"].values())
     assert "increase batching: the average batch is" in "\n".join(got["recommendations"])
+
+
+def _serve(url: str, key: str, bodies: list[dict[str, object]]) -> None:
+    with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=30) as client:
+        for body in bodies:
+            assert client.post("/api/v1/inference", json=body).status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(PROMETHEUS is None, reason=MISSING)
+def test_a_restarted_gateway_is_counted_across_the_reset_and_flagged(home: Settings, tmp_path: Path) -> None:
+    specs = [get_spec(name) for name in TRAINED]
+    first = [example_investigation(specs, f"a-{i}", seed=i) for i in range(DISTINCT)]
+    second = [example_investigation(specs, f"b-{i}", seed=100 + i) for i in range(DISTINCT // 2)]
+    env = {"FORTRESS_GATEWAY__RATE_LIMIT__ENABLED": "false"}
+    port = free_port()
+    with prometheus_server(tmp_path / "prometheus", [f"127.0.0.1:{port}"]) as prom:
+        with fortress_up(home.home, "--no-train", "--workers", "1", env=env, port=port) as up:
+            key = up.api_key()
+            assert key is not None
+            _serve(up.url, key, first)
+            wait_for_value(prom, "sum(fortress_gateway_verdicts_total)", len(first))
+        # the same target restarted: its counters start again from zero (a reset, as Prometheus sees it)
+        with fortress_up(home.home, "--no-train", "--workers", "1", env=env, port=port) as up:
+            _serve(up.url, key, second)
+            wait_for_value(prom, "sum(fortress_gateway_verdicts_total)", len(second))
+            result = fortress(home.home, "cost", "report", "--prometheus", prom, "--window", "10m", "--json")
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert "fortress_gateway_verdicts_total" in got["resets"]
+    assert "ml_inference_total" in got["resets"]
+    # before the reset and after it, each scraped: exact (a plain difference would give len(second),
+    # increase() misses the first sample of a series born in the window and extrapolates)
+    assert got["investigations"] == len(first) + len(second)
+    for name in TRAINED:
+        assert got["members"][name]["inferences"] == len(first) + len(second)

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.ops.cost import Allocation, PriceBook, report
+from fortress.ops.cost_prometheus import counted
 from fortress.ops.cost_usage import parse, usage
 
 
@@ -54,3 +55,9 @@ def test_default_price_book_is_opencosts() -> None:
     book = PriceBook.load(None)
     assert (book.cpu_per_vcpu_hour, book.ram_per_gib_hour) == (0.031611, 0.004237)
     assert "OpenCost" in book.source
+
+
+def test_counted_follows_prometheus_reset_rule() -> None:
+    assert counted([3.0, 5.0, 5.0, 9.0], 2.0) == (7.0, False)  # the difference of the ends
+    assert counted([4.0, 1.0, 6.0], 0.0) == (10.0, True)  # 4, then a restart: 1 and 5 more
+    assert counted([], 7.0) == (0.0, False)

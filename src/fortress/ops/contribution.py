@@ -60,6 +60,9 @@ def read_answers(root: Path, since: float, until: float, spec_of: SpecOf) -> dic
 
     risks: dict[str, dict[str, Answer]] = defaultdict(dict)
     partial: set[str] = set()
+    weights: dict[str, float] = {}
+    """A member's weight as served (the gateway weighs a fallback's answer with the member's weight)."""
+    stood_in: list[tuple[str, str]] = []
     for model in logged_models(root):
         for path in files(root, model, since, until):
             try:
@@ -80,11 +83,28 @@ def read_answers(root: Path, since: float, until: float, spec_of: SpecOf) -> dic
                 if spec is None:
                     continue
                 member = row["fallback_for"] or model
+                if row["fallback_for"]:
+                    stood_in.append((investigation, member))
+                else:
+                    weights[member] = spec.weight
                 risk = _risk(spec, row["labels"], row["probabilities"])
                 known = risks[investigation].get(member)
                 if known is None or risk > known[2]:  # several records: the riskiest one
                     risks[investigation][member] = (member, spec.weight, risk)
+    for investigation, member in stood_in:
+        name, weight, risk = risks[investigation][member]
+        risks[investigation][member] = (name, weights.get(member, _catalog_weight(member, weight)), risk)
     return {k: v for k, v in risks.items() if k not in partial}
+
+
+def _catalog_weight(model: str, default: float) -> float:
+    from fortress.catalog import get_spec
+    from fortress.errors import FortressError
+
+    try:
+        return get_spec(model).weight
+    except FortressError:
+        return default
 
 
 def contributions(answers: dict[str, dict[str, Answer]], verdict_of: VerdictOf) -> dict[str, Contribution]:

@@ -109,6 +109,33 @@ async def test_verdict_changes_when_dropped_match_the_gateways_answers(
     assert not [line for line in body["recommendations"] if line.startswith("review ")]  # all >= 1%
 
 
+async def test_a_fallbacks_answer_counts_for_the_member_it_stood_in_for(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    home = tmp_path / "home"
+    (home / "registry").mkdir(parents=True)
+    shutil.copy(sqlite_template, home / "registry" / "mlflow.db")
+    register_gateway_models(_settings(home), gateway_candidates())
+    started = time.time()
+    settings = _settings(home, sample_rate=0.0, low_confidence=0.0)  # logged because degraded
+    async with gateway_client(settings, broken=["tiny_primary"]) as (client, _):
+        bodies = await _serve(client, range(SAMPLED), "degraded")
+    assert all(body["degraded"] for body in bodies)
+
+    found = from_log(
+        inference_log_dir(settings),
+        time.time() + 1 - started,
+        served_specs(settings),
+        ensemble_verdict(settings),
+    )
+
+    assert found["investigations"] == SAMPLED
+    expected = _expected(bodies, settings)
+    assert set(found["members"]) == {"tiny_detector", "tiny_primary", "phishing_url"} == set(expected)
+    for model, member in found["members"].items():
+        assert member["verdict_changes"] == expected[model], model
+
+
 def test_an_empty_log_says_so_in_the_advice(tmp_path: Path) -> None:
     found = from_log(tmp_path / "none", 60.0, lambda _m, _v: None, lambda _a: "benign")
     assert found == {"log": str(tmp_path / "none"), "investigations": 0, "members": {}}

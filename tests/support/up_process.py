@@ -54,12 +54,14 @@ def fortress_up(
     env: dict[str, str] | None = None,
     timeout: float = 120,
     default_port: bool = False,
+    port: int | None = None,
 ) -> Iterator[Up]:
-    """``default_port``: no ``--port``, as ``make run`` starts it (8000, which must be free)."""
+    """``default_port``: no ``--port``, as ``make run`` starts it (8000, which must be free);
+    ``port``: this one (e.g. a gateway restarted where a scraper expects it), else a free one."""
     if default_port:
         port = DEFAULT_PORT
         assert port_is_free(port), f"port {port} is taken: `make run`'s default port is needed here"
-    else:
+    elif port is None:
         port = free_port()
     full_env = command_env(home, env)
     url = f"http://127.0.0.1:{port}"

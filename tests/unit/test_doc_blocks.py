@@ -101,6 +101,15 @@ CLAIMS: dict[str, str] = {
     "fortress cost report --json --memory-gib --metrics --prices --vcpus --window": (
         "tests/integration/ops/test_cost_report.py::test_cost_report_counts_what_was_sent_and_prices_it_by_hand"
     ),
+    "fortress cost report --json --memory-gib --prices --prometheus --vcpus --window": (
+        "tests/integration/ops/test_cost_prometheus.py::test_report_from_prometheus_counts_what_was_sent"
+    ),
+    "fortress cost report --prometheus --window": (
+        "tests/integration/ops/test_cost_prometheus.py::test_report_from_prometheus_counts_what_was_sent"
+    ),
+    "fortress models quantize": (
+        "tests/unit/ops/test_quantize.py::test_a_drop_over_the_gate_is_reported_and_not_registered"
+    ),
     "fortress keys list": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
     "fortress keys revoke": ("tests/unit/cli/test_keys.py::test_list_and_revoke"),
     "fortress features apply": (

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from fortress.aliases import CANARY, CHAMPION, STAGING
-from fortress.cli.common import load_settings, open_registry
+from fortress.cli.common import load_settings, open_registry, progress
 from fortress.errors import InvalidInput
+from fortress.registry.base import VersionInfo
 from fortress.registry.overview import models_overview
+
+if TYPE_CHECKING:
+    from fortress.datasets.task import TaskData
 
 app = typer.Typer(help="Inspect and manage registered model versions.", no_args_is_help=True)
 
@@ -80,3 +84,67 @@ def fetch_command(
             }
         )
     )
+
+
+@app.command("quantize")
+def quantize_command(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    ref: Annotated[str, typer.Option("--ref", help="Version number or alias to quantize.")] = CHAMPION,
+    runs: Annotated[int, typer.Option("--runs", min=3, help="Timed runs per latency (median).")] = 50,
+    max_drop: Annotated[
+        float, typer.Option("--max-drop", help="Largest quality drop to register, in points.")
+    ] = 0.5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Dynamic int8 quantization (ONNX Runtime) of a version, measured on the model's held-out split;
+    registered as a new version with alias staging only if quality drops by at most 0.5 points.
+
+    Exit 0: registered; 1: measured but not registered (quality dropped too much); 2: not applicable
+    (no op quantization handles) or bad input."""
+    from fortress.ops.quantize import quantize_version
+    from fortress.training.gates import load_gates
+    from fortress.training.run import DataSources, training_data
+
+    settings = load_settings()
+    registry = open_registry(settings)
+    version = registry.resolve(name, int(ref) if ref.isdigit() else ref)
+    metric = load_gates(settings.training.thresholds_path()).gate_for(name).metric
+    sources = DataSources(settings.datasets_dir, settings.features, settings.home)
+
+    def load_task(info: VersionInfo) -> TaskData:
+        """The split training used: same data sources, the version's own seed."""
+        return training_data(name, sources, int(info.tags.get("data.seed", settings.training.seed)))
+
+    body = quantize_version(
+        registry, name, version.version, load_task, metric, runs=runs, max_drop=max_drop, say=progress
+    )
+    if as_json:
+        typer.echo(json.dumps(body, indent=2))
+    else:
+        for line in quantize_table(body):
+            typer.echo(line)
+    if not body["registered"]:
+        raise typer.Exit(1)
+
+
+def quantize_table(body: dict[str, Any]) -> list[str]:
+    before, after, metric = body["before"], body["after"], body["metric"]
+    lines = [
+        f"{body['model']} v{body['source_version']} -> int8 (held-out: {body['held_out_rows']:,} rows, "
+        f"{body['data']})",
+        f"{'':<18} {'size':>12} {'b1 ms':>9} {'b64 ms':>9} {metric:>16}",
+    ]
+    for label, variant in (("before (float32)", before), ("after (int8)", after)):
+        latency = variant["latency_ms"]
+        lines.append(
+            f"{label:<18} {variant['size_bytes']:>12,} {latency['1']:>9.3f} {latency['64']:>9.3f} "
+            f"{variant['metrics'][metric]:>16.4f}"
+        )
+    if body["slower_at"]:
+        batches = " and ".join(str(n) for n in body["slower_at"])
+        lines.append(f"note: int8 is slower at batch {batches} on this CPU (smaller, not faster)")
+    if body["registered"]:
+        lines.append(f"registered: version {body['version']} as {body['alias']}: {body['reason']}")
+    else:
+        lines.append(f"not registered: {body['reason']}")
+    return lines

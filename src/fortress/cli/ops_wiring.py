@@ -11,13 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from fortress.catalog.spec import ModelSpec
 from fortress.ops.backup import Fingerprinting
 from fortress.ops.drill import Gateway
 from fortress.ops.errors import OpsFailed
@@ -197,3 +198,48 @@ def gateway_process(settings: Settings, home: Path, tracking_uri: str) -> Iterat
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def inference_log_dir(settings: Settings) -> Path:
+    """The home's Parquet inference log (``monitoring.inference_log``)."""
+    return settings.monitoring.inference_log.log_dir(settings.features.repo_root(settings.home))
+
+
+def ensemble_verdict(settings: Settings) -> Callable[[Sequence[tuple[str, float, float]]], str]:
+    """The gateway's own vote (gateway/ensemble.py) on (member, weight, risk) answers -> the verdict."""
+    from fortress.gateway.ensemble import Vote, vote
+
+    ensemble = settings.gateway.ensemble
+
+    def verdict_of(answers: Sequence[tuple[str, float, float]]) -> str:
+        votes = [Vote(model, weight, risk) for model, weight, risk in answers]
+        return str(vote(votes, sum(v.weight for v in votes), ensemble)["verdict"])
+
+    return verdict_of
+
+
+def served_specs(settings: Settings) -> Callable[[str, int], ModelSpec | None]:
+    """(model, version) -> the spec that version was served with (the registry's; the catalog's when
+    the registry no longer has it; ``None`` for a model neither knows). The registry opens on first use."""
+    from fortress.catalog import get_spec
+    from fortress.cli.common import open_registry
+    from fortress.errors import FortressError
+
+    found: dict[tuple[str, int], ModelSpec | None] = {}
+    opened: list[ModelRegistry] = []
+
+    def spec_of(model: str, version: int) -> ModelSpec | None:
+        key = (model, version)
+        if key not in found:
+            try:
+                if not opened:
+                    opened.append(open_registry(settings))
+                found[key] = opened[0].fetch(model, version).spec
+            except FortressError:
+                try:
+                    found[key] = get_spec(model)
+                except FortressError:
+                    found[key] = None
+        return found[key]
+
+    return spec_of

@@ -21,6 +21,11 @@ BATCH_MIN = 8.0
 HIT_RATE_MIN = 0.5
 UTILIZATION_MIN = 0.30
 COMPUTE_SHARE_MAX = 0.40
+COMPUTE_SHARE_NOTABLE = 0.05
+"""A member below this share of the compute costs too little to be worth reviewing."""
+CHANGE_SHARE_MIN = 0.01
+"""A member that changes fewer verdicts than this when dropped adds little for what it costs."""
+SAMPLED_NOTE = "whole investigations only when sampled (5% by default) or degraded, every 5 minutes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,10 @@ class Allocation:
     memory_gib: float
 
 
-def report(usage: Usage, prices: PriceBook, allocation: Allocation) -> dict[str, Any]:
+def report(
+    usage: Usage, prices: PriceBook, allocation: Allocation, contribution: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``contribution``: ``ops.contribution.from_log``'s entry (``None``: no inference log read)."""
     hours = usage.window_s / 3600.0
     cpu_cost = allocation.vcpus * hours * prices.cpu_per_vcpu_hour
     ram_cost = allocation.memory_gib * hours * prices.ram_per_gib_hour
@@ -70,7 +78,9 @@ def report(usage: Usage, prices: PriceBook, allocation: Allocation) -> dict[str,
         compute / (usage.window_s * allocation.vcpus) if usage.window_s and allocation.vcpus else 0.0
     )
     members = {}
+    dropped = (contribution or {}).get("members", {})
     for model in sorted(set(usage.inferences) | set(usage.compute_s)):
+        logged = dropped.get(model, {})
         share = usage.compute_s.get(model, 0.0) / compute if compute else 0.0
         members[model] = {
             "inferences": usage.inferences.get(model, 0.0),
@@ -79,6 +89,9 @@ def report(usage: Usage, prices: PriceBook, allocation: Allocation) -> dict[str,
             "average_batch": _ratio(usage.rows.get(model, 0.0), usage.batches.get(model, 0.0)),
             "cost": total * share,
             "cost_per_1k_investigations": _per_1k(total * share, usage.investigations),
+            "logged_investigations": logged.get("investigations", 0),
+            "verdict_changes_when_dropped": logged.get("verdict_changes", 0),
+            "verdict_change_share": logged.get("share"),
         }
     body: dict[str, Any] = {
         "window_s": usage.window_s,
@@ -95,6 +108,7 @@ def report(usage: Usage, prices: PriceBook, allocation: Allocation) -> dict[str,
         "cost_per_inference": total / inferences if inferences else None,
         "blueprint_cost_per_inference": BLUEPRINT_PER_INFERENCE,
         "members": members,
+        "contribution": contribution,
     }
     body["recommendations"] = recommendations(body)
     return body
@@ -129,10 +143,32 @@ def recommendations(body: dict[str, Any]) -> list[str]:
         if member["compute_share"] > COMPUTE_SHARE_MAX:
             found.append(
                 f"quantize {model}: it takes {member['compute_share']:.0%} of the compute "
-                f"(> {COMPUTE_SHARE_MAX:.0%}); ONNX Runtime dynamic int8 quantization may cut it"
+                f"(> {COMPUTE_SHARE_MAX:.0%}); `fortress models quantize {model}` measures int8 against it"
             )
-    found.append(
-        "cost against contribution per member (how often dropping it changes the verdict) needs the "
-        "inference log, which this gateway does not keep yet"
-    )
+    found += contribution_advice(body)
+    return found
+
+
+def contribution_advice(body: dict[str, Any]) -> list[str]:
+    """Per member, its cost against how often dropping it changes the verdict (the inference log)."""
+    contribution = body["contribution"]
+    if contribution is None:
+        return []
+    if not contribution["investigations"]:
+        return [
+            f"cost against contribution: no whole investigation in the inference log at "
+            f"{contribution['log']} over the window (it logs {SAMPLED_NOTE}); widen --window"
+        ]
+    found = []
+    for model, member in body["members"].items():
+        share, seen = member["verdict_change_share"], member["logged_investigations"]
+        if share is None or member["compute_share"] < COMPUTE_SHARE_NOTABLE:
+            continue
+        if share < CHANGE_SHARE_MIN:
+            found.append(
+                f"review {model}: it takes {member['compute_share']:.0%} of the compute and dropping it "
+                f"changes the verdict of {member['verdict_changes_when_dropped']:g} of {seen:g} logged "
+                f"investigations ({share:.1%} < {CHANGE_SHARE_MIN:.0%}): a candidate to drop or run on "
+                "fewer investigations"
+            )
     return found

@@ -26,12 +26,17 @@ def test_cost_report_counts_what_was_sent_and_prices_it_by_hand(home: Settings, 
     prices.write_text(json.dumps({"cpu_per_vcpu_hour": 0.05, "ram_per_gib_hour": 0.01, "source": "test"}))
     specs = [get_spec(name) for name in TRAINED]
     bodies = [example_investigation(specs, f"cost-{i}", seed=i) for i in range(DISTINCT)]
-    unlimited = {"FORTRESS_GATEWAY__RATE_LIMIT__ENABLED": "false"}
+    unlimited = {
+        "FORTRESS_GATEWAY__RATE_LIMIT__ENABLED": "false",
+        # every investigation logged whole, written within ~1 s: the report reads the home's log
+        "FORTRESS_MONITORING__INFERENCE_LOG__SAMPLE_RATE": "1.0",
+        "FORTRESS_MONITORING__INFERENCE_LOG__FLUSH_INTERVAL_S": "0.2",
+    }
     with fortress_up(home.home, "--no-train", "--workers", "1", env=unlimited) as up:
         key = up.api_key()
         assert key is not None
         cmd = [
-            FORTRESS, "cost", "report", "--metrics", f"{up.url}/metrics", "--window", "6s", "--json",
+            FORTRESS, "cost", "report", "--metrics", f"{up.url}/metrics", "--window", "9s", "--json",
             "--prices", str(prices), "--vcpus", "2", "--memory-gib", "4",
         ]  # fmt: skip
         report = subprocess.Popen(
@@ -59,7 +64,7 @@ def test_cost_report_counts_what_was_sent_and_prices_it_by_hand(home: Settings, 
     assert got["inferences"] == DISTINCT * len(TRAINED)
     assert got["cache_hit_rate"] == pytest.approx(REPEATS / (DISTINCT + REPEATS))
     hours = got["window_s"] / 3600
-    assert 6 <= got["window_s"] < 8
+    assert 9 <= got["window_s"] < 11
     total = 2 * hours * 0.05 + 4 * hours * 0.01
     assert got["cost"]["total"] == pytest.approx(total)
     assert got["cost_per_1k_investigations"] == pytest.approx(total / (DISTINCT + REPEATS) * 1000)
@@ -67,6 +72,11 @@ def test_cost_report_counts_what_was_sent_and_prices_it_by_hand(home: Settings, 
     shares = [m["compute_share"] for m in got["members"].values()]
     assert sum(shares) == pytest.approx(1.0)
     assert sum(m["cost"] for m in got["members"].values()) == pytest.approx(total)
+    assert got["contribution"]["investigations"] == DISTINCT  # cached answers are not logged
+    for name in TRAINED:
+        member = got["members"][name]
+        assert member["logged_investigations"] == DISTINCT
+        assert 0 <= member["verdict_changes_when_dropped"] <= DISTINCT
     text = "\n".join(got["recommendations"])
     assert f"hit rate is {REPEATS / (DISTINCT + REPEATS):.2f}" in text  # < 0.5: improve caching
     assert "increase batching: the average batch is" in text  # one investigation at a time

@@ -72,6 +72,13 @@ def test_cost_report_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     assert "cannot read the price file" in one_error_line(fortress(tmp_path, "cost", "report", *args))
     unreachable = fortress(tmp_path, "cost", "report", "--metrics", "http://127.0.0.1:9/metrics")
     assert "cannot read metrics at http://127.0.0.1:9/metrics" in one_error_line(unreachable)
+    neither = fortress(tmp_path, "cost", "report")
+    assert "exactly one of --metrics URL and --prometheus URL" in one_error_line(neither)
+    both = ["--metrics", "http://127.0.0.1:9/metrics", "--prometheus", "http://127.0.0.1:9"]
+    assert "exactly one of" in one_error_line(fortress(tmp_path, "cost", "report", *both))
+    no_prometheus = fortress(tmp_path, "cost", "report", "--prometheus", "http://127.0.0.1:9")
+    assert no_prometheus.returncode == 2
+    assert "cannot query Prometheus at http://127.0.0.1:9" in one_error_line(no_prometheus)
 
 
 def test_empty_location_lists_nothing(tmp_path: Path) -> None:

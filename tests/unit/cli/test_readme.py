@@ -38,7 +38,17 @@ def test_every_readme_command_is_a_real_command(tmp_path: Path) -> None:
     assert len(commands) >= 10
     for command in commands:
         path = [word for word in command[1:3] if not word.startswith("-") and word.isidentifier()]
-        groups = (["models"], ["datasets"], ["docs"], ["keys"], ["features"], ["drift"])
+        groups = (
+            ["models"],
+            ["datasets"],
+            ["docs"],
+            ["keys"],
+            ["features"],
+            ["drift"],
+            ["cost"],
+            ["backup"],
+            ["dr"],
+        )
         path = path[:2] if path[:1] in groups else path[:1]
         result = fortress(tmp_path, *path, "--help")
         assert result.returncode == 0, (command, result.stderr)

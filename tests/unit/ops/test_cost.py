@@ -8,22 +8,23 @@ from prometheus_client import CollectorRegistry, generate_latest
 from fortress.monitoring.gateway_metrics import GatewayMetrics
 from fortress.monitoring.runtime_metrics import RuntimeMetrics
 from fortress.ops.cost import Allocation, PriceBook, report
+from fortress.ops.cost_prometheus import counted
 from fortress.ops.cost_usage import parse, usage
 
 
 def test_usage_is_the_difference_of_two_scrapes_and_is_priced_by_hand() -> None:
     registry = CollectorRegistry()
     gateway, runtime = GatewayMetrics(registry), RuntimeMetrics(registry)
-    gateway.served("a", 1, "champion").success.inc(5)  # before the window: not counted
+    gateway.served("a", 1, "local").success.inc(5)  # before the window: not counted
     before = parse(generate_latest(registry).decode())
     for _ in range(30):
         gateway.verdicts.labels("benign").inc()
     gateway.cache_hit.inc(20)
     gateway.cache_miss.inc(10)
-    gateway.served("a", 1, "champion").success.inc(10)
-    gateway.served("b", 2, "champion").success.inc(9)
-    gateway.served("b", 2, "champion").fallback.inc(1)
-    gateway.served("b", 2, "champion").error.inc(4)  # an error is no inference
+    gateway.served("a", 1, "local").success.inc(10)
+    gateway.served("b", 2, "local").success.inc(9)
+    gateway.served("b", 2, "local").fallback.inc(1)
+    gateway.served("b", 2, "local").error.inc(4)  # an error is no inference
     rows, compute = runtime.batch_rows, runtime.compute_seconds
     for _ in range(10):
         rows.labels("a", "1").observe(1)
@@ -54,3 +55,9 @@ def test_default_price_book_is_opencosts() -> None:
     book = PriceBook.load(None)
     assert (book.cpu_per_vcpu_hour, book.ram_per_gib_hour) == (0.031611, 0.004237)
     assert "OpenCost" in book.source
+
+
+def test_counted_follows_prometheus_reset_rule() -> None:
+    assert counted([3.0, 5.0, 5.0, 9.0], 2.0) == (7.0, False)  # the difference of the ends
+    assert counted([4.0, 1.0, 6.0], 0.0) == (10.0, True)  # 4, then a restart: 1 and 5 more
+    assert counted([], 7.0) == (0.0, False)

@@ -198,8 +198,10 @@ def test_every_metric_a_scaler_reads_is_exported_by_the_code() -> None:
                     query = trigger["metadata"]["query"]
                     queried.update(re.findall(r"\b((?:ml|fortress)_[a-z0-9_]+)\b", query))
     # The HPA's Pods metrics come from prometheus-adapter rules over these series (docs/DEPLOY.md).
-    hpa_header = (REPO / "deploy" / "k8s" / "overlays" / "staging" / "hpa.yaml").read_text(encoding="utf-8")
-    adapter = dict(re.findall(r"#\s+(\w+)\s+<- rate\((\w+)\[1m\]\)", hpa_header))
+    rules = yaml.safe_load(
+        (REPO / "deploy" / "k8s" / "cluster" / "prometheus-adapter-rules.yaml").read_text()
+    )
+    adapter = {r["name"]["as"]: r["seriesQuery"].split("{", 1)[0] for r in rules["rules"]["custom"]}
     for hpa in (o for o in objects("staging") if o["kind"] == "HorizontalPodAutoscaler"):
         for metric in hpa["spec"]["metrics"]:
             if metric["type"] == "Pods":
@@ -292,3 +294,23 @@ def test_kubectl_renders_the_same_as_fortress_deploy_render() -> None:
     direct = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
 
     assert tuple(d for d in yaml.safe_load_all(direct.stdout) if d) == objects("production")
+
+
+def test_eksctl_cluster_has_the_node_groups_the_pods_select() -> None:
+    config = yaml.safe_load((REPO / "deploy" / "eksctl" / "cluster.yaml").read_text(encoding="utf-8"))
+    assert config["apiVersion"] == "eksctl.io/v1alpha5"
+    assert config["kind"] == "ClusterConfig"
+    groups = {g["name"]: g for g in config["managedNodeGroups"]}
+    assert set(groups) == {"cpu-inference", "gpu-inference", "memory-optimized"}
+    for group in groups.values():
+        assert group["minSize"] <= group["desiredCapacity"] <= group["maxSize"]
+        assert isinstance(group["instanceType"], str)
+    assert groups["gpu-inference"]["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+    ]
+    labels = [g["labels"] for g in groups.values()]
+    for env in ENVS:
+        for obj in workloads(env):
+            selector = pod_spec(obj).get("nodeSelector")  # type: ignore[union-attr]
+            if selector:
+                assert any(selector.items() <= group.items() for group in labels), object_id(env, obj)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fortress.settings import unknown_settings
+from fortress.settings import Settings, unknown_settings
 from support.cli import fortress
 from support.manifests import REPO, Obj, object_id, objects, pod_spec, workloads
 
@@ -314,3 +314,31 @@ def test_eksctl_cluster_has_the_node_groups_the_pods_select() -> None:
             selector = pod_spec(obj).get("nodeSelector")  # type: ignore[union-attr]
             if selector:
                 assert any(selector.items() <= group.items() for group in labels), object_id(env, obj)
+
+
+@pytest.mark.parametrize(("env", "obj"), WORKLOADS, ids=IDS)
+def test_secret_volumes_are_readable_by_the_pods_group(env: str, obj: Obj) -> None:
+    """Secret files are owned by root with the pod's fsGroup: a non-root pod reads them only through
+    the group bits (0400 would leave uid 10001 unable to open its own key)."""
+    spec = pod_spec(obj)
+    assert spec is not None
+    for volume in spec.get("volumes", []):
+        if "secret" in volume:
+            assert spec["securityContext"].get("fsGroup"), volume["name"]
+            assert volume["secret"].get("defaultMode", 0o644) & 0o040, volume["name"]
+
+
+@pytest.mark.parametrize(("env", "obj"), WORKLOADS, ids=IDS)
+def test_fortress_variables_parse_into_settings(env: str, obj: Obj) -> None:
+    for c in containers(obj):
+        nested: dict[str, Any] = {}
+        for e in c.get("env", []):
+            if not e["name"].startswith("FORTRESS_") or "value" not in e:
+                continue
+            value = re.sub(r"\$\((\w+)\)", "placeholder", e["value"])  # Kubernetes' $(VAR) expansion
+            node = nested
+            *parents, leaf = e["name"].removeprefix("FORTRESS_").lower().split("__")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        Settings.model_validate(nested)

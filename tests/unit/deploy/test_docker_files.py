@@ -8,6 +8,7 @@ check instead (docs/DEPLOY.md says so)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 from fortress.settings import Settings, unknown_settings
+from support.cli import fortress
 
 REPO = Path(__file__).resolve().parents[3]
 DOCKER = REPO / "deploy" / "docker"
@@ -130,3 +132,19 @@ def test_compose_prometheus_config_passes_promtool() -> None:
 def test_compose_alertmanager_config_passes_amtool() -> None:
     result = run("amtool", "check-config", DOCKER / "compose" / "alertmanager.yml")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_fortress_command_the_images_and_compose_run_exists(tmp_path: Path) -> None:
+    commands: set[tuple[str, ...]] = set()
+    for dockerfile in DOCKERFILES:
+        text = dockerfile.read_text(encoding="utf-8")
+        assert 'ENTRYPOINT ["fortress"]' in text, dockerfile.name
+        cmd = json.loads(next(line for line in text.splitlines() if line.startswith("CMD "))[4:])
+        commands.add(tuple(cmd[:1]))
+    for service in compose()["services"].values():
+        if "command" in service and "entrypoint" not in service and "fortress-" in service["image"]:
+            commands.add(tuple(service["command"][:1]))
+    assert commands == {("up",), ("serve",), ("train",)}
+    for command in sorted(commands):
+        result = fortress(tmp_path, *command, "--help", timeout=120)
+        assert result.returncode == 0, (command, result.stderr[-2000:])

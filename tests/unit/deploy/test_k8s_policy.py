@@ -342,3 +342,20 @@ def test_fortress_variables_parse_into_settings(env: str, obj: Obj) -> None:
                 node = node.setdefault(part, {})
             node[leaf] = value
         Settings.model_validate(nested)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_no_disruption_budget_blocks_every_eviction(env: str) -> None:
+    replicas = {
+        o["metadata"]["name"]: o["spec"]["replicas"] for o in objects(env) if o["kind"] == "Deployment"
+    }
+    for o in objects(env):
+        if o["kind"] in ("HorizontalPodAutoscaler", "ScaledObject"):
+            name = o["spec"]["scaleTargetRef"]["name"]
+            replicas[name] = o["spec"].get("minReplicas", o["spec"].get("minReplicaCount", replicas[name]))
+    for pdb in (o for o in objects(env) if o["kind"] == "PodDisruptionBudget"):
+        name = pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+        if "maxUnavailable" in pdb["spec"]:
+            assert pdb["spec"]["maxUnavailable"] >= 1, name
+        else:
+            assert replicas[name] > pdb["spec"]["minAvailable"], f"{name}: a drain could never evict a pod"

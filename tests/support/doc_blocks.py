@@ -81,7 +81,7 @@ def command_key(command: str) -> str:
     words = command.split()
     if words[0] == "fortress":
         path = [w for w in words[1:3] if re.fullmatch(r"[a-z][a-z-]*", w)]
-        groups = {"models", "datasets", "docs", "keys", "features", "drift", "backup", "dr", "cost"}
+        groups = {"models", "datasets", "docs", "keys", "features", "drift", "backup", "dr", "cost", "deploy"}
         path = path[:2] if path[:1] and path[0] in groups else path[:1]
         options = sorted({w.split("=")[0] for w in words if w.startswith("--")})
         return " ".join(["fortress", *path, *options])

@@ -56,6 +56,7 @@ LAYERS: dict[str, int] = {
     "fortress.rollout": 7,
     "fortress.pipelines": 7,
     "fortress.ops": 7,
+    "fortress.deploy": 7,  # renders deploy/k8s with kubectl kustomize; imports only fortress.errors
     "fortress.gateway.http": 8,
     "fortress.console": 8,
     # 9: entry points, the only modules that see the root ``Settings`` tree.

@@ -14,6 +14,9 @@ import pytest
 from support.doc_blocks import REPO, ShellBlock, all_shell_blocks, command_key, shell_blocks
 
 CLAIMS: dict[str, str] = {
+    "fortress deploy render --env --image-tag --out": (
+        "tests/unit/deploy/test_k8s_render.py::test_image_tag_sets_every_fortress_image_and_out_writes_a_file"
+    ),
     "make run": (
         "tests/e2e/test_make_run_simulator.py::"
         "test_up_on_a_fresh_home_trains_on_the_simulator_then_a_second_start_reuses_it"

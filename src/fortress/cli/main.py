@@ -11,7 +11,21 @@ import sys
 
 import typer
 
-from fortress.cli import backup, cost, datasets, docs, dr, drift, features, keys, models, serve, train, up
+from fortress.cli import (
+    backup,
+    cost,
+    datasets,
+    deploy,
+    docs,
+    dr,
+    drift,
+    features,
+    keys,
+    models,
+    serve,
+    train,
+    up,
+)
 from fortress.errors import FortressError
 
 app = typer.Typer(
@@ -33,6 +47,7 @@ app.add_typer(drift.app, name="drift")
 app.add_typer(backup.app, name="backup")
 app.add_typer(dr.app, name="dr")
 app.add_typer(cost.app, name="cost")
+app.add_typer(deploy.app, name="deploy")
 
 
 def main() -> None:

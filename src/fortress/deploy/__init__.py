@@ -1,0 +1,1 @@
+"""Rendering Fortress's Kubernetes manifests (deploy/k8s) for an environment: ``fortress deploy render``."""

@@ -119,7 +119,9 @@ class FanOut:
         routed = served.get(name)
         version = routed.model.version if routed is not None else None
         self.metrics.served(name, version, DEFAULT_ROUTE).fallback.inc()
-        return Outcome(name, result.prediction, error, result.risk, result.confidence, result.probabilities)
+        return Outcome(
+            name, result.prediction, error, result.risk, result.confidence, result.probabilities, result.feeds
+        )
 
     def _succeeded(
         self, call: ModelCall, pending: Pending, seconds: float, fallback_for: str | None
@@ -136,7 +138,7 @@ class FanOut:
         drift = self.drift
         if drift is not None:  # the one place served rows reach drift counting: after encoding, answered
             drift.observe(call.name, answer.version, call.feeds, answer.probabilities)
-        return Outcome(call.name, prediction, "", risk, confidence, answer.probabilities)
+        return Outcome(call.name, prediction, "", risk, confidence, answer.probabilities, call.feeds)
 
     def _failed(self, name: str, routed: Routed, exc: BaseException | None) -> str:
         """Count a failed call of ``name`` and say why it failed."""

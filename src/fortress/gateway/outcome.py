@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,9 @@ class Outcome:
     confidence: float = 0.0
     probabilities: np.ndarray | None = None
     """The answering model's probabilities, one row per record (the backend's array, not a copy)."""
+    feeds: Mapping[str, np.ndarray] | None = None
+    """The encoded input tensors the answering model ran on (the call's, not a copy): the inference
+    log stores tensor fields from them instead of re-reading the request's nested lists."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,6 +205,7 @@ class EnsembleService:
                 degraded=degraded,
                 fallback_for=prediction["fallback_for"],
                 now=now,
+                feeds=outcome.feeds,
             )
 
     def _weight(self, name: str, served: Mapping[str, Routed]) -> float:

@@ -77,14 +77,17 @@ class InferenceLog:
         degraded: bool,
         fallback_for: str | None = None,
         now: float | None = None,
+        feeds: Mapping[str, np.ndarray] | None = None,
     ) -> None:
-        """One row per record of the call (its probabilities: row ``i`` of ``probabilities``)."""
+        """One row per record of the call (its probabilities: row ``i`` of ``probabilities``).
+        ``feeds``: the call's encoded input tensors (a reference), where the writer takes tensor
+        fields from (row ``i`` of each); without them it encodes the record's values itself."""
         at = self.clock() if now is None else now
         emit, redaction = self.sink.emit, self.redaction
         for i, record in enumerate(records):
             emit(
                 LoggedRow(
                     at, investigation_id, model, version, route, spec, record, i, probabilities[i],
-                    sampled, degraded, fallback_for, redaction,
+                    sampled, degraded, fallback_for, redaction, feeds,
                 )
             )  # fmt: skip

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fortress.errors import InvalidInput
-from fortress.monitoring.inference_log.parquet import INPUT, partition
+from fortress.monitoring.inference_log.parquet import DTYPE, INPUT, SHAPE, partition
 
 PREFIX = INPUT + "."
 
@@ -60,8 +60,27 @@ def _frame(table: pa.Table) -> pd.DataFrame:
     for i in range(inputs.type.num_fields):
         child = inputs.type.field(i)
         values = inputs.field(i)
-        if pa.types.is_list(child.type):  # a tensor: nested lists back to arrays
+        if pa.types.is_fixed_size_binary(child.type):  # a tensor: float32 bytes back to arrays
+            meta[PREFIX + child.name] = _tensors(values, child)
+        elif pa.types.is_list(child.type):  # a tensor of an older file: nested lists back to arrays
             meta[PREFIX + child.name] = [np.asarray(v, dtype=np.float32) for v in values.to_pylist()]
         else:
             meta[PREFIX + child.name] = values.to_pandas()
     return meta
+
+
+def _tensors(values: pa.Array, field: pa.Field) -> list[np.ndarray]:
+    """A fixed-size binary tensor column as one array per row, shaped by the field's metadata."""
+    meta = field.metadata or {}
+    width = field.type.byte_width
+    dtype = np.dtype(meta.get(DTYPE, b"<f4").decode())
+    shape = (
+        tuple(int(d) for d in meta[SHAPE].decode().split(","))
+        if SHAPE in meta
+        else (width // dtype.itemsize,)
+    )
+    data = values.buffers()[1]
+    assert data is not None
+    block = np.frombuffer(data, dtype=dtype, count=len(values) * width // dtype.itemsize,
+                          offset=values.offset * width)  # fmt: skip
+    return list(block.reshape(len(values), *shape).astype(np.float32))

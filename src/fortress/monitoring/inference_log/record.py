@@ -93,6 +93,8 @@ class LoggedRow:
     fallback_for: str | None
     redaction: Redaction
     """Also carries the ``low_confidence`` threshold (one reference per row)."""
+    feeds: Mapping[str, np.ndarray] | None = None
+    """The model call's encoded input tensors (whole batch; this row is ``index``), or ``None``."""
 
     @property
     def label(self) -> str:

@@ -192,7 +192,7 @@ class ParquetSink:
         name = f"part-{int(self._clock() * 1000)}-{os.getpid()}-{next(self._numbers)}.parquet"
         staging = folder / f".{name}.tmp"
         try:
-            pq.write_table(table, staging)
+            pq.write_table(table, staging, use_dictionary=_dictionary_columns(table.schema))
             size = staging.stat().st_size
             os.replace(staging, folder / name)
         except BaseException:
@@ -230,6 +230,23 @@ class ParquetSink:
         if now - self._last_error_log >= ERROR_LOG_S:
             self._last_error_log = now
             logger.error("inference log: %s; rows dropped", message)
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Every leaf column but the tensors (fixed-size binary, a few KB of float32 per row: dictionary
+    encoding them only costs time before Parquet gives it up)."""
+    out: list[str] = []
+
+    def walk(prefix: str, field: pa.Field) -> None:
+        if pa.types.is_struct(field.type):
+            for i in range(field.type.num_fields):
+                walk(f"{prefix}{field.name}.", field.type.field(i))
+        elif not pa.types.is_fixed_size_binary(field.type):
+            out.append(prefix + field.name)
+
+    for field in schema:
+        walk("", field)
+    return out
 
 
 def _size(folder: Path) -> int:

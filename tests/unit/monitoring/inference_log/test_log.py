@@ -292,3 +292,47 @@ def test_tensors_read_back_as_arrays_and_sensitive_fields_are_not_scored(tmp_pat
     assert list(messages.frame["text"]) == [""]  # a placeholder, its feature left out of the table
     assert messages.probabilities is not None
     assert messages.probabilities.shape == (1, 2)
+
+
+def test_tensors_are_stored_from_the_calls_feeds_as_float32_bytes_and_old_nested_files_still_read(
+    tmp_path: Path,
+) -> None:
+    import base64
+
+    import pyarrow as pa
+
+    from fortress.catalog.encode import encode_records
+
+    image = get_spec("image_analyzer")
+    rng = np.random.default_rng(1)
+    first, second = (rng.random(image.fields[0].shape).astype(np.float32) for _ in range(2))
+    records = [{"pixels": first.tolist()}, {"pixels": {"b64": base64.b64encode(second.tobytes()).decode()}}]
+    feeds = encode_records(image, records)  # what the model ran on: the log stores these, not the lists
+    sink = _sink(tmp_path / "new", CollectorRegistry())
+    log = InferenceLog(_settings(), sink)
+    probs = np.array([[0.7, 0.1, 0.1, 0.1]] * 2, dtype=np.float32)
+    log.log("inv-1", image.name, 1, "champion", image, records, probs, sampled=True, degraded=False, now=NOW,
+            feeds=feeds)  # fmt: skip
+    assert sink.flush() == 2  # a b64 record too (nested lists were the only tensor form once)
+    (path,) = (tmp_path / "new").rglob("*.parquet")
+    field = pq.read_schema(path).field("input").type.field("pixels")
+    assert field.type == pa.binary(4 * 3 * 32 * 32)
+    assert field.metadata == {b"fortress.shape": b"3,32,32", b"fortress.dtype": b"<f4"}
+    frame = read_window(tmp_path / "new", image.name, NOW - 60, NOW + 60)
+    np.testing.assert_array_equal(frame["input.pixels"].iloc[0], first)
+    np.testing.assert_array_equal(frame["input.pixels"].iloc[1], second)
+
+    # a file of the earlier layout (tensors as nested lists of float64) reads back the same
+    old = tmp_path / "old" / "date=2026-12-04" / f"model={image.name}"
+    old.mkdir(parents=True)
+    nested = pa.list_(pa.list_(pa.list_(pa.float64())))
+    table = pa.table(
+        {
+            "time": pa.array([int(NOW * 1000)], type=pa.timestamp("ms", tz="UTC")),
+            "sampled": [True],
+            "input": pa.StructArray.from_arrays([pa.array([first.tolist()], type=nested)], names=["pixels"]),
+        }
+    )
+    pq.write_table(table, old / "part-1.parquet")
+    before = read_window(tmp_path / "old", image.name, NOW - 60, NOW + 60)
+    np.testing.assert_array_equal(before["input.pixels"].iloc[0], first)

@@ -2,13 +2,17 @@
 
 The request path only appends the call's encoded input arrays and its probabilities to a list (no
 copy: the arrays are the ones the model ran on, never written afterwards); every ``flush_rows`` calls,
-or when a snapshot is taken, the held calls are binned together with one ``numpy.searchsorted`` per
-feature and one ``numpy.bincount``. The counts are one flat int64 array (``layout`` names its slices):
-a ``snapshot()`` is a copy of it, and snapshots of several processes add up.
+or when a snapshot is taken, the held calls are binned together: per input tensor one
+``numpy.concatenate`` and one vectorized pass (numbers, text lengths and channel means: one
+comparison of the float64 batch against the [edges, columns] matrix, summed over the edges;
+categories: one C-level ``dict.get`` per value through ``map``), then one ``numpy.bincount`` of the
+flat bin indexes. The counts are one flat int64 array (``features`` and ``predictions`` name its slices): a
+``snapshot()`` is a copy of it, and snapshots of several processes add up.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -45,23 +49,33 @@ class _Input:
     kind: FieldKind
     segments: tuple[Segment, ...]
     edges: np.ndarray
-    """Numeric kinds: [columns, most edges] float64, each row padded with +inf (a bin never reached),
-    so one comparison bins every column at once (what ``searchsorted(side="right")`` gives per column)."""
+    """Numeric kinds: [most edges, columns] float64 (C-contiguous), each column padded with +inf (a
+    bin never reached), so one comparison bins every column at once: the bin of ``x`` is the number of
+    its column's edges ``<= x`` (what ``searchsorted(side="right")`` gives per column)."""
     starts: np.ndarray
     """int64 offset of each column's first bin."""
+    lookups: tuple[tuple[dict[object, int], int], ...] = ()
+    """Categories, per column: value -> flat index of its bin, and the flat index of ``other``."""
 
 
 def _padded(segments: list[Segment]) -> np.ndarray:
     widest = max((len(s.bins.edges) for s in segments if s.bins.edges is not None), default=0)
-    out = np.full((len(segments), widest), np.inf)
+    out = np.full((widest, len(segments)), np.inf)
     for i, seg in enumerate(segments):
         edges = seg.bins.edges if seg.bins.edges is not None else np.zeros(0)
-        out[i, : len(edges)] = edges
+        out[: len(edges), i] = edges
     return out
 
 
+def _lookups(segments: list[Segment]) -> tuple[tuple[dict[object, int], int], ...]:
+    return tuple(
+        ({c: s.start + i for i, c in enumerate(s.bins.categories)}, s.start + len(s.bins.categories))
+        for s in segments
+    )
+
+
 class BinCounter:
-    def __init__(self, spec: ModelSpec, reference: DriftReference, flush_rows: int = 64) -> None:
+    def __init__(self, spec: ModelSpec, reference: DriftReference, flush_rows: int = 256) -> None:
         by_name = {f.name: f for f in reference.features}
         offset = 0
         inputs: list[_Input] = []
@@ -84,7 +98,8 @@ class BinCounter:
                 segments.append(Segment(bins, offset))
                 offset += len(bins.share)
             starts = np.array([seg.start for seg in segments], dtype=np.int64)
-            inputs.append(_Input(tensor.name, kind, tuple(segments), _padded(segments), starts))
+            lookups = _lookups(segments) if kind is FieldKind.CATEGORY else ()
+            inputs.append(_Input(tensor.name, kind, tuple(segments), _padded(segments), starts, lookups))
             features += segments
         self.features = tuple(features)
         predictions = []
@@ -93,67 +108,75 @@ class BinCounter:
             offset += len(p.share)
         self.predictions = tuple(predictions)
         self._inputs = tuple(inputs)
-        self._category_index = {
-            s.start: {c: i for i, c in enumerate(s.bins.categories)}
-            for i in inputs
-            if i.kind is FieldKind.CATEGORY
-            for s in i.segments
-        }
+        self._label: int | None = None
+        self._confidence: tuple[int, np.ndarray] | None = None
+        for seg in predictions:
+            if seg.bins.name == PREDICTION_LABEL:
+                self._label = seg.start
+            elif seg.bins.name == PREDICTION_CONFIDENCE and seg.bins.edges is not None:
+                self._confidence = (seg.start, seg.bins.edges)
         self.size = offset
         self.counts = np.zeros(offset, dtype=np.int64)
         self.rows = 0
         self.flush_rows = flush_rows
-        self._pending: list[tuple[Mapping[str, np.ndarray], np.ndarray | None]] = []
+        self.pending: list[tuple[Mapping[str, np.ndarray], np.ndarray | None]] = []
+        """The held calls (``DriftMonitor.observe`` appends to it directly, as ``add`` does)."""
 
     def add(self, feeds: Mapping[str, np.ndarray], probabilities: np.ndarray | None) -> None:
         """Hot path: hold the call's arrays; bin them with the next ``flush_rows`` - 1 calls."""
-        pending = self._pending
+        pending = self.pending
         pending.append((feeds, probabilities))
         if len(pending) >= self.flush_rows:
             self.flush()
 
     def flush(self) -> None:
-        pending, self._pending = self._pending, []
+        pending, self.pending = self.pending, []
         if not pending:
             return
         indexes: list[np.ndarray] = []
+        rows = -1
         for spec_input in self._inputs:
-            arr = np.concatenate([feeds[spec_input.name] for feeds, _ in pending])
+            name = spec_input.name
+            arr = np.concatenate([feeds[name] for feeds, _ in pending])
+            rows = len(arr)
             indexes += self._bin_input(spec_input, arr)
-        probs = [p for _, p in pending if p is not None]
-        if self.predictions and probs:
-            indexes += self._bin_predictions(np.concatenate(probs))
-        self.rows += sum(len(next(iter(feeds.values()))) for feeds, _ in pending)
+        if rows < 0:  # a model without inputs (never in the catalog): count the calls' rows
+            rows = sum(len(next(iter(feeds.values()))) for feeds, _ in pending)
+        if self.predictions:
+            probs = [p for _, p in pending if p is not None]
+            if probs:
+                indexes += self._bin_predictions(np.concatenate(probs))
+        self.rows += rows
         if indexes:
             self.counts += np.bincount(np.concatenate(indexes), minlength=self.size)
 
     def _bin_input(self, spec_input: _Input, arr: np.ndarray) -> list[np.ndarray]:
         kind = spec_input.kind
         if kind is FieldKind.CATEGORY:
-            out = []
-            for j, seg in enumerate(spec_input.segments):
-                index, other = self._category_index[seg.start], len(seg.bins.categories)
-                column = arr[:, j]
-                out.append(
-                    seg.start + np.fromiter((index.get(v, other) for v in column), np.int64, len(column))
-                )
-            return out
+            n = len(arr)
+            return [
+                np.fromiter(map(index.get, column, itertools.repeat(other, n)), np.int64, n)
+                for (index, other), column in zip(spec_input.lookups, arr.T.tolist(), strict=True)
+            ]
         if kind is FieldKind.TEXT:
             columns = text_lengths(arr)[:, None]
         elif kind is FieldKind.TENSOR:
             columns = channel_means(arr)
         else:
-            columns = arr
-        bins = (columns[:, :, None] >= spec_input.edges).sum(axis=2)
-        return [(bins + spec_input.starts).ravel()]
+            columns = np.asarray(arr, dtype=np.float64)  # what the comparison casts to anyway
+        # [edges, rows, columns] booleans summed over the edges: adds of whole [rows, columns] planes
+        reached = columns[None, :, :] >= spec_input.edges[:, None, :]
+        bins = reached.view(np.uint8).sum(axis=0, dtype=np.int64)
+        bins += spec_input.starts
+        return [bins.ravel()]
 
     def _bin_predictions(self, probs: np.ndarray) -> list[np.ndarray]:
         out = []
-        for seg in self.predictions:
-            if seg.bins.name == PREDICTION_LABEL:
-                out.append(seg.start + probs.argmax(axis=1))
-            elif seg.bins.name == PREDICTION_CONFIDENCE and seg.bins.edges is not None:
-                out.append(seg.start + np.searchsorted(seg.bins.edges, probs.max(axis=1), side="right"))
+        if self._label is not None:
+            out.append(self._label + probs.argmax(axis=1))
+        if self._confidence is not None:
+            start, edges = self._confidence
+            out.append(start + np.searchsorted(edges, probs.max(axis=1), side="right"))
         return out
 
     def snapshot(self) -> np.ndarray:

@@ -1,6 +1,7 @@
 """``DriftMonitor``: the gateway's bin counters per model version, their windows and scores.
 
-``observe`` is the only call on the request path (a dict lookup and a list append). Everything else
+``observe`` is the only call on the request path (a dict lookup and a list append; every
+``flush_rows`` calls of a version, the batched binning). Everything else
 runs in ``tick`` (every ``tick_s``, from ``run``): references named by new (model, version) pairs are
 loaded from the registry in a thread, held calls are binned, the window moves on and the scores are
 recomputed and published for the Prometheus collector (``collector.py``). A version without a drift
@@ -76,8 +77,12 @@ class DriftMonitor:
             if key not in self.unavailable:
                 self._wanted.add(key)
             return
+        pending = counter.pending  # BinCounter.add, inlined: one Python call less per model call
+        pending.append((feeds, probabilities))
+        if len(pending) < counter.flush_rows:
+            return
         try:
-            counter.add(feeds, probabilities)
+            counter.flush()
         except Exception as exc:  # a reference that does not fit what is served: stop, never fail a request
             self._drop(key, f"cannot count served rows: {type(exc).__name__}: {exc}")
 

@@ -155,7 +155,7 @@ def channel_means(images: np.ndarray) -> np.ndarray:
 
 
 def text_lengths(texts: np.ndarray) -> np.ndarray:
-    return np.fromiter((len(t) for t in texts.reshape(-1)), np.float64, count=texts.size)
+    return np.fromiter(map(len, texts.reshape(-1).tolist()), np.float64, count=texts.size)
 
 
 def build_reference(

@@ -26,7 +26,7 @@ class DriftSettings(BaseModel):
     tick_s: PositiveFloat = 5.0
     """How often the gateway folds counted rows into the window, loads new references and recomputes
     scores (off the request path)."""
-    flush_rows: PositiveInt = 64
+    flush_rows: PositiveInt = 256
     """Served calls held (by reference, no copy) per model version before they are binned together."""
     psi: Threshold = Field(default_factory=Threshold)
     """Default thresholds of PSI (numbers, text lengths, tensor channel means, predictions)."""

@@ -7,7 +7,7 @@ machine; pairs measured seconds apart can."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,10 +26,14 @@ CONCURRENCY = 16
 ON, OFF = "local", "local-monitoring-off"
 
 
-def monitoring_off(ensemble: Ensemble, port: int, work: Path) -> Target:
-    """(b) with drift counting and the inference log off: monitoring's cost is (b) against this."""
-    label = f"{LOCAL}, monitoring off (drift counting, inference log)"
-    return gateway(ensemble, port, work, key=OFF, label=label, settings=MONITORING_OFF)
+def monitoring_off(
+    ensemble: Ensemble, port: int, work: Path, settings: Mapping[str, str] | None = None
+) -> Target:
+    """(b) with drift counting and the inference log off (or ``settings``, to find which part costs
+    what): monitoring's cost is (b) against this."""
+    off = MONITORING_OFF if settings is None else settings
+    label = f"{LOCAL}, monitoring off ({', '.join(f'{k}={v}' for k, v in off.items())})"
+    return gateway(ensemble, port, work, key=OFF, label=label, settings=off)
 
 
 @dataclass(frozen=True, slots=True)

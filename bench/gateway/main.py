@@ -60,6 +60,10 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         "--ab-only", action="store_true", help="only the monitoring A/B: (b) and its twin, nothing written"
     )
     parser.add_argument(
+        "--ab-off",
+        help="with --ab-only: the twin's FORTRESS_ settings, VAR=VALUE,... (default: monitoring off)",
+    )
+    parser.add_argument(
         "--ab-rounds", type=int, default=6, help="interleaved pairs of the monitoring A/B at c=16 (0: skip)"
     )
     parser.add_argument(
@@ -196,6 +200,13 @@ def _start_model_server(
     return server
 
 
+def _ab_off(text: str | None) -> dict[str, str] | None:
+    """``--ab-off 'FORTRESS_A=x,FORTRESS_B=y'``: the twin's settings (default: all monitoring off)."""
+    if not text:
+        return None
+    return dict(item.split("=", 1) for item in text.split(","))
+
+
 def _ab_only(args: argparse.Namespace, plan: LoadPlan, work: Path) -> Outcome:
     """(b) and its monitoring-off twin, the interleaved pairs only."""
     outcome = Outcome(load_before=os.getloadavg())
@@ -203,7 +214,7 @@ def _ab_only(args: argparse.Namespace, plan: LoadPlan, work: Path) -> Outcome:
     with contextlib.ExitStack() as stack:
         jobs = [
             Job(targets.local(ensemble, free_port(), work), ()),
-            Job(ab.monitoring_off(ensemble, free_port(), work), ()),
+            Job(ab.monitoring_off(ensemble, free_port(), work, _ab_off(args.ab_off)), ()),
         ]
         live = start_all(jobs, ensemble.expected, stack, work, progress, outcome.failures, START_ERRORS)
         outcome.monitoring_ab = ab.report(ab.interleaved(live, max(1, args.ab_rounds), plan, progress))

@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 
 from fortress.catalog.encode import encode_frame
-from fortress.catalog.spec import PROBABILITIES_OUTPUT, ModelSpec
+from fortress.catalog.spec import ModelSpec
 from fortress.datasets.task import TaskData
 from fortress.errors import InvalidInput
 from fortress.monitoring.drift.reference import build_reference
 from fortress.registry.base import STAGING, Candidate, ModelRegistry, VersionInfo
 from fortress.runtime.session import SessionOptions, load_session
 from fortress.training.evaluate import evaluate
+from fortress.training.parity import session_probabilities
 
 MAX_DROP_POINTS = 0.5
 """Largest held-out quality drop (gate metric x 100) a quantized version may show and be registered."""
@@ -98,21 +99,12 @@ def median_latency(session: Any, feeds: dict[str, np.ndarray], runs: int) -> flo
     return statistics.median(timings)
 
 
-def _probabilities(session: Any, inputs: dict[str, np.ndarray], chunk: int = 512) -> np.ndarray:
-    total = len(next(iter(inputs.values())))
-    parts = [
-        session.run([PROBABILITIES_OUTPUT], {k: v[s : s + chunk] for k, v in inputs.items()})[0]
-        for s in range(0, total, chunk)
-    ]
-    return np.concatenate(parts).astype(np.float64)
-
-
 def measure(
     spec: ModelSpec, onnx_bytes: bytes, test_in: dict[str, np.ndarray], y: np.ndarray, runs: int
 ) -> tuple[Variant, np.ndarray]:
     """Held-out metrics and the median latency at batch 1 and 64 (one intra-op thread)."""
     session = load_session(onnx_bytes, SessionOptions(intra_op_threads=1, inter_op_threads=1))
-    proba = _probabilities(session, test_in)
+    proba = session_probabilities(session, test_in, chunk=512)
     latency = {n: median_latency(session, _rows(test_in, n), runs) for n in BATCHES}
     return Variant(len(onnx_bytes), latency, evaluate(spec, proba, y)), proba
 
@@ -169,7 +161,7 @@ def quantize_version(
         body["reason"] = f"{metric} drops {drop:.2f} points (> {max_drop:g})"
         return body
     train_in = encode_frame(spec, task.X_train)
-    train_proba = _probabilities(load_session(quantized, SessionOptions()), train_in)
+    train_proba = session_probabilities(load_session(quantized, SessionOptions()), train_in, chunk=512)
     candidate = Candidate(
         spec=spec,
         onnx=quantized,

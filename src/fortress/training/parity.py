@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from fortress.catalog.spec import PROBABILITIES_OUTPUT
@@ -16,10 +18,15 @@ def onnx_probabilities(onnx_bytes: bytes, inputs: dict[str, np.ndarray]) -> np.n
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+    return session_probabilities(session, inputs)
+
+
+def session_probabilities(session: Any, inputs: dict[str, np.ndarray], chunk: int = CHUNK) -> np.ndarray:
+    """An ONNX Runtime session's probabilities for every row of ``inputs``, ``chunk`` rows per run."""
     n = len(next(iter(inputs.values())))
     parts = [
-        session.run([PROBABILITIES_OUTPUT], {k: v[i : i + CHUNK] for k, v in inputs.items()})[0]
-        for i in range(0, n, CHUNK)
+        session.run([PROBABILITIES_OUTPUT], {k: v[i : i + chunk] for k, v in inputs.items()})[0]
+        for i in range(0, n, chunk)
     ]
     return np.concatenate(parts).astype(np.float64)
 
